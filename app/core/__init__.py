@@ -1,0 +1,1 @@
+"""Domain rules of Think Twice: content model, judging, scoring. No Qt, no SQL."""
