@@ -131,9 +131,7 @@ def pick_review_scenario(
             last_seen[record.scenario_id] = record.answered_at
     if item.flag is not None:
         flag = item.flag
-        candidates = [
-            s for s in scenarios.values() if any(flag in step.flags for step in s.steps)
-        ]
+        candidates = [s for s in scenarios.values() if any(flag in step.flags for step in s.steps)]
     else:
         original = scenarios.get(item.key.removeprefix(SCENARIO_PREFIX))
         domain = original.tags[0] if original is not None and original.tags else None
