@@ -1,0 +1,156 @@
+"""The database tables, written for SQLite and PostgreSQL alike.
+
+The schema itself is created and changed only by the Alembic revisions in
+``app/storage/migrations``; these classes describe it for queries. Strings carry lengths
+(PostgreSQL enforces them), times are timezone-aware UTC, JSON lists become JSONB on
+PostgreSQL, and every constraint gets a name so that later batch migrations on SQLite can
+drop or change it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.core.judging import Verdict
+from app.core.model import Decision
+from app.core.records import AnswerRecord, Profile
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# Set before any table is defined, so every constraint below is named by it.
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+UID_LENGTH = 32
+NAME_LENGTH = 80
+EMAIL_OR_ID_LENGTH = 254
+TEAM_LENGTH = 80
+# The content contract allows 64 characters for ids; the margin costs nothing.
+CONTENT_ID_LENGTH = 100
+DECISION_LENGTH = 16
+VERDICT_LENGTH = 24
+
+
+def _json_list() -> Any:
+    # SQL NULL (not JSON null) for None, so "flags not given" is a plain IS NULL.
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class TraineeRow(SQLModel, table=True):
+    """A trainee profile. ``uid`` identifies the trainee across machines and exports.
+
+    Active names are unique ignoring case; the service checks that (Unicode case folding
+    is beyond what SQLite's ``lower()`` does), so there is no index for it.
+    """
+
+    __tablename__ = "trainee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=UID_LENGTH, unique=True)
+    display_name: str = Field(max_length=NAME_LENGTH)
+    email_or_id: str | None = Field(default=None, max_length=EMAIL_OR_ID_LENGTH)
+    team: str | None = Field(default=None, max_length=TEAM_LENGTH)
+    created_at: datetime = Field(default_factory=utc_now)
+    archived_at: datetime | None = Field(default=None)
+
+    def to_profile(self) -> Profile:
+        """This row as the core's plain value."""
+        if self.id is None:
+            raise ValueError("the trainee has not been saved yet")
+        return Profile(
+            id=self.id,
+            uid=self.uid,
+            display_name=self.display_name,
+            created_at=self.created_at,
+            email_or_id=self.email_or_id,
+            team=self.team,
+        )
+
+
+class AnswerRow(SQLModel, table=True):
+    """One submitted step. Rows are only ever added, never changed."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        Index("ix_answer_trainee_id_scenario_id", "trainee_id", "scenario_id"),
+        Index("ix_answer_answered_at", "answered_at"),
+        CheckConstraint("decision IN ('accept', 'revise', 'reject')", name="decision"),
+        CheckConstraint(
+            "expected IS NULL OR expected IN ('accept', 'revise', 'reject')", name="expected"
+        ),
+        CheckConstraint(
+            "confidence IS NULL OR (confidence >= 50 AND confidence <= 100)", name="confidence"
+        ),
+        CheckConstraint("seconds >= 0", name="seconds"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: str = Field(max_length=UID_LENGTH, unique=True)
+    play_id: str = Field(max_length=UID_LENGTH)
+    trainee_id: int = Field(foreign_key="trainee.id")
+    scenario_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    scenario_version: int
+    pack_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    step_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    decision: str = Field(max_length=DECISION_LENGTH)
+    # The answer key at the time of answering, so the row stays meaningful if content changes.
+    expected: str | None = Field(default=None, max_length=DECISION_LENGTH)
+    revision_index: int | None = Field(default=None)
+    revision_text: str | None = Field(default=None, sa_type=Text)
+    correct: bool
+    verdict: str = Field(max_length=VERDICT_LENGTH)
+    flags_chosen: list[str] | None = Field(default=None, sa_type=_json_list())
+    flags_missed: list[str] = Field(default_factory=list, sa_type=_json_list(), nullable=False)
+    flags_true: list[str] = Field(default_factory=list, sa_type=_json_list(), nullable=False)
+    confidence: int | None = Field(default=None)
+    seconds: float
+    answered_at: datetime = Field(default_factory=utc_now)
+
+    def to_record(self) -> AnswerRecord:
+        """This row as the core's plain value."""
+        return AnswerRecord(
+            attempt_id=self.attempt_id,
+            play_id=self.play_id,
+            trainee_id=self.trainee_id,
+            scenario_id=self.scenario_id,
+            scenario_version=self.scenario_version,
+            step_id=self.step_id,
+            decision=Decision(self.decision),
+            correct=self.correct,
+            flags_missed=tuple(self.flags_missed),
+            seconds=self.seconds,
+            answered_at=self.answered_at,
+            revision_index=self.revision_index,
+            revision_text=self.revision_text,
+            flags_chosen=None if self.flags_chosen is None else tuple(self.flags_chosen),
+            confidence=self.confidence,
+            expected=None if self.expected is None else Decision(self.expected),
+            flags_true=tuple(self.flags_true),
+            verdict=Verdict(self.verdict),
+        )
+
+
+class LessonReadRow(SQLModel, table=True):
+    """A lesson a trainee has read; one row per trainee and lesson."""
+
+    __tablename__ = "lesson_read"
+    __table_args__ = (UniqueConstraint("trainee_id", "lesson_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainee_id: int = Field(foreign_key="trainee.id")
+    lesson_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    read_at: datetime = Field(default_factory=utc_now)
