@@ -131,10 +131,8 @@ def outcome_statement(
 ) -> dict[str, object] | None:
     """One statement for a track outcome, or None while it is not started or in progress."""
     verb = OUTCOME_VERBS.get(outcome.status)
-    if (
-        verb is None
-        or (outcome.completed_at is None
-        and outcome.status is not CompletionStatus.WAIVED)
+    if verb is None or (
+        outcome.completed_at is None and outcome.status is not CompletionStatus.WAIVED
     ):
         return None
     when = outcome.completed_at or outcome.first_started or datetime.now(UTC)
