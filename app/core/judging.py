@@ -30,6 +30,8 @@ class StepAnswer:
     ``revision_index`` is the chosen revision's index in file order (not the shuffled
     order shown on screen). ``flags`` is ``None`` when the trainee did not say which
     flags they spotted, and ``confidence`` is ``None`` when they did not rate it.
+    ``checks_made`` are the labels of the costed checks made before deciding, worth
+    ``check_minutes`` simulated minutes; ``hint_taken`` says the hint was shown.
     """
 
     decision: Decision
@@ -37,6 +39,9 @@ class StepAnswer:
     flags: frozenset[str] | None = None
     confidence: int | None = None
     seconds: float = 0.0
+    checks_made: tuple[str, ...] = ()
+    check_minutes: int = 0
+    hint_taken: bool = False
 
     def __post_init__(self) -> None:
         if self.decision is Decision.REVISE and self.revision_index is None:
@@ -51,6 +56,8 @@ class StepAnswer:
             )
         if self.seconds < 0:
             raise ValueError("time taken cannot be negative")
+        if self.check_minutes < 0:
+            raise ValueError("check minutes cannot be negative")
 
 
 @dataclass(frozen=True, slots=True)
