@@ -148,6 +148,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         f"{len(library.red_flags)} red flags"
     )
     if library.problems:
+        sys.stdout.flush()  # keep the summary after the problem lines on a shared terminal
         print(f"{len(library.problems)} problem(s) found; loaded {counts}.", file=sys.stderr)
         return EXIT_FAILURE
     print(f"All content is valid: {counts}.")
