@@ -1,0 +1,1 @@
+"""The Think Twice desktop interface: the only layer that uses Qt."""

@@ -1,0 +1,368 @@
+"""The home page: tracks with progress, the scenario catalogue, lessons and what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.model import ContentLibrary, TrackItemKind
+from app.core.records import TrackProgress, TraineeProgress
+from app.ui.models import (
+    DIFFICULTY_NAMES,
+    ID_ROLE,
+    CatalogueFilter,
+    CatalogueModel,
+    LessonListModel,
+    catalogue_rows,
+    format_score,
+    lesson_rows,
+)
+from app.ui.style import set_text_role
+from app.ui.widgets import card
+
+
+@dataclass(frozen=True, slots=True)
+class NextItem:
+    """What the trainee should do next: one lesson or scenario, maybe within a track."""
+
+    kind: TrackItemKind
+    ref: str
+    title: str
+    track_id: str | None = None
+    track_title: str | None = None
+
+
+def next_item(
+    library: ContentLibrary, progress: TraineeProgress, tracks: Sequence[TrackProgress]
+) -> NextItem | None:
+    """The next unfinished item of the first unfinished track; else the first unplayed
+    scenario of the catalogue; ``None`` when everything is done."""
+    complete = {t.track_id for t in tracks if t.complete}
+    for track in library.tracks.values():
+        if track.id in complete:
+            continue
+        for item in track.items:
+            if item.kind is TrackItemKind.LESSON:
+                lesson = library.lessons.get(item.ref)
+                if lesson is not None and item.ref not in progress.lessons_read:
+                    return NextItem(item.kind, item.ref, lesson.title, track.id, track.title)
+            else:
+                scenario = library.scenarios.get(item.ref)
+                if scenario is not None and not progress.scenario_done(item.ref):
+                    return NextItem(item.kind, item.ref, scenario.title, track.id, track.title)
+    for scenario in library.scenarios.values():
+        if not progress.scenario_done(scenario.id):
+            return NextItem(TrackItemKind.SCENARIO, scenario.id, scenario.title)
+    return None
+
+
+class HomePage(QWidget):
+    """Tracks, catalogue, lessons and "What next".
+
+    Signals:
+        scenario_requested(str, str): open a scenario (id) within a track (id or "").
+        lesson_requested(str): open a lesson (id).
+    """
+
+    scenario_requested = Signal(str, str)
+    lesson_requested = Signal(str)
+
+    def __init__(self, library: ContentLibrary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._next: NextItem | None = None
+        self._progress = TraineeProgress()
+
+        self.catalogue = CatalogueModel(self)
+        self.filter = CatalogueFilter(self)
+        self.filter.setSourceModel(self.catalogue)
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setSpacing(16)
+        outer.addWidget(self._build_catalogue_card(), 3)
+        side = QVBoxLayout()
+        side.setSpacing(16)
+        side.addWidget(self._build_next_card())
+        side.addWidget(self._build_tracks_card())
+        side.addWidget(self._build_lessons_card(), 1)
+        outer.addLayout(side, 2)
+
+        self.setTabOrder(self.continue_button, self.difficulty_combo)
+        self.setTabOrder(self.difficulty_combo, self.flag_combo)
+        self.setTabOrder(self.flag_combo, self.lesson_combo)
+        self.setTabOrder(self.lesson_combo, self.clear_button)
+        self.setTabOrder(self.clear_button, self.tree)
+        self.setTabOrder(self.tree, self.lesson_list)
+        self.show_progress(TraineeProgress(), [])
+
+    # Building
+
+    def _build_catalogue_card(self) -> QFrame:
+        frame, layout = card("Scenarios")
+        filters = QGridLayout()
+        filters.setHorizontalSpacing(8)
+        self.difficulty_combo = QComboBox()
+        self.difficulty_combo.addItem("All levels", None)
+        for level, name in DIFFICULTY_NAMES.items():
+            self.difficulty_combo.addItem(f"{level} · {name}", level)
+        self.flag_combo = QComboBox()
+        self.flag_combo.addItem("All red flags", None)
+        for flag in sorted(self._library.red_flags.values(), key=lambda f: f.title):
+            self.flag_combo.addItem(flag.title, flag.id)
+        self.lesson_combo = QComboBox()
+        self.lesson_combo.addItem("All lessons", None)
+        for lesson in self._library.ordered_lessons():
+            self.lesson_combo.addItem(lesson.title, lesson.id)
+        combos = (
+            ("&Difficulty", self.difficulty_combo),
+            ("Red &flag", self.flag_combo),
+            ("Le&sson", self.lesson_combo),
+        )
+        for column, (text, combo) in enumerate(combos):
+            label = QLabel(text)
+            label.setBuddy(combo)
+            set_text_role(label, "caption")
+            combo.setAccessibleName(f"Filter by {text.replace('&', '').lower()}")
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(12)
+            combo.currentIndexChanged.connect(self._apply_filters)
+            filters.addWidget(label, 0, column)
+            filters.addWidget(combo, 1, column)
+        self.clear_button = QPushButton("&Clear filters")
+        self.clear_button.clicked.connect(self.clear_filters)
+        filters.addWidget(self.clear_button, 1, len(combos))
+        layout.addLayout(filters)
+
+        self.tree = QTreeView()
+        self.tree.setModel(self.filter)
+        self.tree.setAccessibleName("Scenario catalogue")
+        self.tree.setAccessibleDescription(
+            "Scenarios grouped by domain. Press Enter or double-click to play one."
+        )
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAllColumnsShowFocus(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(CatalogueModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(
+            CatalogueModel.DIFFICULTY, QHeaderView.ResizeMode.ResizeToContents
+        )
+        header.setSectionResizeMode(
+            CatalogueModel.PROGRESS, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.tree.activated.connect(self._on_catalogue_activated)
+        layout.addWidget(self.tree, 1)
+        self.empty_label = QLabel("No scenario matches these filters.")
+        set_text_role(self.empty_label, "caption")
+        self.empty_label.hide()
+        layout.addWidget(self.empty_label)
+        hint = QLabel("Double-click a scenario, or select it and press Enter, to play it.")
+        hint.setWordWrap(True)
+        set_text_role(hint, "caption")
+        layout.addWidget(hint)
+        return frame
+
+    def _build_next_card(self) -> QFrame:
+        frame, layout = card("What next")
+        self.next_label = QLabel()
+        self.next_label.setWordWrap(True)
+        self.next_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.continue_button = QPushButton("C&ontinue")
+        self.continue_button.setObjectName("primary")
+        self.continue_button.clicked.connect(self.continue_next)
+        row = QHBoxLayout()
+        row.addWidget(self.next_label, 1)
+        row.addWidget(self.continue_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addLayout(row)
+        return frame
+
+    def _build_tracks_card(self) -> QFrame:
+        frame, layout = card("Tracks")
+        self.tracks_layout = QVBoxLayout()
+        self.tracks_layout.setSpacing(10)
+        layout.addLayout(self.tracks_layout)
+        self.track_bars: dict[str, QProgressBar] = {}
+        self.track_labels: dict[str, QLabel] = {}
+        if not self._library.tracks:
+            none = QLabel("No tracks in the loaded content.")
+            set_text_role(none, "caption")
+            self.tracks_layout.addWidget(none)
+        for track in self._library.tracks.values():
+            title = QLabel(track.title)
+            set_text_role(title, "subheading")
+            title.setToolTip(track.summary)
+            bar = QProgressBar()
+            bar.setRange(0, max(1, len(track.items)))
+            bar.setTextVisible(True)
+            bar.setAccessibleName(f"Progress in {track.title}")
+            bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            detail = QLabel()
+            detail.setWordWrap(True)
+            set_text_role(detail, "caption")
+            self.tracks_layout.addWidget(title)
+            self.tracks_layout.addWidget(bar)
+            self.tracks_layout.addWidget(detail)
+            self.track_bars[track.id] = bar
+            self.track_labels[track.id] = detail
+        return frame
+
+    def _build_lessons_card(self) -> QFrame:
+        frame, layout = card()
+        label = QLabel("Lesso&ns")
+        set_text_role(label, "heading")
+        self.lessons_model = LessonListModel(parent=self)
+        self.lesson_list = QListView()
+        self.lesson_list.setModel(self.lessons_model)
+        self.lesson_list.setAccessibleName("Lessons")
+        self.lesson_list.setAccessibleDescription("Press Enter or double-click to read a lesson.")
+        self.lesson_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lesson_list.activated.connect(self._on_lesson_activated)
+        label.setBuddy(self.lesson_list)
+        layout.addWidget(label)
+        layout.addWidget(self.lesson_list, 1)
+        return frame
+
+    # Data
+
+    def show_progress(self, progress: TraineeProgress, tracks: Sequence[TrackProgress]) -> None:
+        """Mark done scenarios, read lessons, track progress and what to do next."""
+        self._progress = progress
+        selected = self.selected_scenario_id()
+        self.catalogue.set_rows(catalogue_rows(self._library, progress))
+        self.tree.expandAll()
+        if selected is not None:
+            self.select_scenario(selected)
+        self.lessons_model.set_items(
+            lesson_rows(self._library.ordered_lessons(), progress.lessons_read)
+        )
+        by_id = {t.track_id: t for t in tracks}
+        for track in self._library.tracks.values():
+            state = by_id.get(track.id)
+            done = state.items_done if state is not None else 0
+            total = len(track.items)
+            bar = self.track_bars[track.id]
+            bar.setValue(done)
+            bar.setFormat(f"{done} of {total} done")
+            status = []
+            if state is not None and state.complete:
+                status.append("✓ Complete")
+            if state is not None and state.score is not None:
+                status.append(f"score {format_score(state.score)}")
+            self.track_labels[track.id].setText(" · ".join(status) or track.summary)
+            bar.setAccessibleDescription(" · ".join([f"{done} of {total} done", *status]))
+        self._show_next(next_item(self._library, progress, tracks))
+        self._update_empty_hint()
+
+    def _show_next(self, item: NextItem | None) -> None:
+        self._next = item
+        if item is None:
+            if self._library.scenarios:
+                text = "You have done everything here. Replay any scenario to practise."
+            else:
+                text = "There are no scenarios in the loaded content yet."
+            self.next_label.setText(text)
+            self.continue_button.setEnabled(False)
+            return
+        kind = "Lesson" if item.kind is TrackItemKind.LESSON else "Scenario"
+        where = f"Next in {item.track_title}" if item.track_title else "Next up"
+        self.next_label.setText(f"{where}:\n{kind}: {item.title}")
+        self.continue_button.setEnabled(True)
+        self.continue_button.setAccessibleName(f"Continue with {kind.lower()} {item.title}")
+
+    @property
+    def next(self) -> NextItem | None:
+        """What "Continue" opens."""
+        return self._next
+
+    def continue_next(self) -> None:
+        """Open the next item."""
+        item = self._next
+        if item is None:
+            return
+        if item.kind is TrackItemKind.LESSON:
+            self.lesson_requested.emit(item.ref)
+        else:
+            self.scenario_requested.emit(item.ref, item.track_id or "")
+
+    # Catalogue
+
+    def clear_filters(self) -> None:
+        """Show every scenario again."""
+        for combo in (self.difficulty_combo, self.flag_combo, self.lesson_combo):
+            combo.setCurrentIndex(0)
+
+    def _apply_filters(self) -> None:
+        self.filter.set_difficulty(self.difficulty_combo.currentData())
+        self.filter.set_flag(self.flag_combo.currentData())
+        self.filter.set_lesson(self.lesson_combo.currentData())
+        self.tree.expandAll()
+        self._update_empty_hint()
+
+    def _update_empty_hint(self) -> None:
+        self.empty_label.setVisible(
+            not self.visible_scenario_ids() and bool(self._library.scenarios)
+        )
+
+    def visible_scenario_ids(self) -> list[str]:
+        """The ids of the scenarios the filters let through, in display order."""
+        ids = []
+        for group in range(self.filter.rowCount()):
+            parent = self.filter.index(group, 0)
+            for row in range(self.filter.rowCount(parent)):
+                scenario_id = self.filter.index(row, 0, parent).data(ID_ROLE)
+                if isinstance(scenario_id, str):
+                    ids.append(scenario_id)
+        return ids
+
+    def status_text(self, scenario_id: str) -> str:
+        """The progress column's text for a scenario."""
+        index = self.catalogue.index_of(scenario_id)
+        value = index.siblingAtColumn(CatalogueModel.PROGRESS).data()
+        return value if isinstance(value, str) else ""
+
+    def selected_scenario_id(self) -> str | None:
+        """The scenario selected in the catalogue, if any."""
+        value = self.tree.currentIndex().data(ID_ROLE)
+        return value if isinstance(value, str) else None
+
+    def select_scenario(self, scenario_id: str) -> bool:
+        """Select a scenario's row (when the filters show it)."""
+        index = self.filter.mapFromSource(self.catalogue.index_of(scenario_id))
+        if not index.isValid():
+            return False
+        self.tree.setCurrentIndex(index)
+        self.tree.scrollTo(index)
+        return True
+
+    def _on_catalogue_activated(self, index: QModelIndex) -> None:
+        scenario_id = index.data(ID_ROLE)
+        if isinstance(scenario_id, str):
+            self.scenario_requested.emit(scenario_id, "")
+
+    def _on_lesson_activated(self, index: QModelIndex) -> None:
+        lesson_id = index.data(ID_ROLE)
+        if isinstance(lesson_id, str):
+            self.lesson_requested.emit(lesson_id)

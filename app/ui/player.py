@@ -1,0 +1,797 @@
+"""The scenario player: situation, the assistant's suggestion, the decision, the outcome.
+
+Every step follows the same loop: the trainee decides (Accept, Revise with a revision,
+or Reject), may mark red flags and a confidence, and submits; the answer is recorded
+(committed) before the consequence is shown. After the last step comes the debrief.
+Everything works from the keyboard: A, V, R, 1-9 and Enter, with Tab for the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import shiboken6
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextDocumentFragment
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.content.render import render_markdown
+from app.core.judging import StepAnswer, StepOutcome
+from app.core.model import ContentLibrary, Decision, Scenario, Step
+from app.core.records import Profile
+from app.ui.feedback import (
+    DECISION_LABELS,
+    bubble_markdown,
+    choice_text,
+    consequence_markdown,
+    debrief_markdown,
+    right_call_text,
+    score_sentence,
+    step_summary,
+    verdict_style,
+    verdict_text,
+)
+from app.ui.markdown_view import SafeMarkdownView, UrlOpener, open_in_browser
+from app.ui.models import DIFFICULTY_NAMES, catalogue_order, flag_choices
+from app.ui.notices import call_service
+from app.ui.style import repolish, set_text_role
+from app.ui.widgets import ClickableLabel, ConfidenceBox, FlagChecklist, card
+
+if TYPE_CHECKING:
+    from app.services.training import TrainingService
+
+DECISION_KEYS = {Decision.ACCEPT: "A", Decision.REVISE: "V", Decision.REJECT: "R"}
+DECISION_HINTS = {
+    Decision.ACCEPT: "Apply the suggestion as it stands.",
+    Decision.REVISE: "Apply it only in a safer form: pick the safe revision.",
+    Decision.REJECT: "Do not apply it.",
+}
+MAX_NUMBERED_REVISIONS = 9
+
+
+class Phase(StrEnum):
+    """Where the player is in a scenario."""
+
+    IDLE = "idle"
+    DECIDING = "deciding"
+    FEEDBACK = "feedback"
+    DEBRIEF = "debrief"
+
+
+def initials(name: str) -> str:
+    """Up to three letters for an avatar: ``"Internal forum agent"`` gives ``"IF"``."""
+    words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "AI"
+    if words[0].isupper() and len(words[0]) <= 3:
+        return words[0]  # an acronym, as in "AI assistant"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[1][0]).upper()
+
+
+def plain_text(markdown: str) -> str:
+    """``markdown`` rendered, then flattened to plain text (for accessible names)."""
+    return QTextDocumentFragment.fromHtml(render_markdown(markdown)).toPlainText().strip()
+
+
+class PlayerPage(QWidget):
+    """Plays one scenario, step by step, and records each answer.
+
+    Signals:
+        home_requested(): the trainee wants the home page.
+        scenario_requested(str, str): play this scenario (id) next, within a track (id or "").
+        answer_recorded(str, str): an answer to a scenario's step (ids) was committed.
+    """
+
+    home_requested = Signal()
+    scenario_requested = Signal(str, str)
+    answer_recorded = Signal(str, str)
+
+    def __init__(
+        self,
+        library: ContentLibrary,
+        training: TrainingService,
+        *,
+        open_url: UrlOpener = open_in_browser,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._training = training
+        self._open_url = open_url
+        self._rng = rng if rng is not None else random.Random()
+        self._clock = clock
+        self._scenario: Scenario | None = None
+        self._profile: Profile | None = None
+        self._track_id = ""
+        self._play_id = ""
+        self._step_index = 0
+        self._phase = Phase.IDLE
+        self._started_at = 0.0
+        self._revision_order: list[int] = []
+        self._results: list[tuple[Step, StepAnswer, StepOutcome]] = []
+        self._step_feedback: list[QWidget] = []
+        self._shortcuts: list[QShortcut] = []
+        self.revision_buttons: list[QRadioButton] = []
+        self.continue_button: QPushButton | None = None
+        self.next_scenario_button: QPushButton | None = None
+        self.feedback_view: SafeMarkdownView | None = None
+        self.debrief_view: SafeMarkdownView | None = None
+        self.verdict_label: QLabel | None = None
+
+        self._build()
+        self._install_shortcuts()
+
+    # Building
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(20, 14, 20, 14)
+        root.setSpacing(12)
+
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        self.title_label = QLabel()
+        set_text_role(self.title_label, "title")
+        self.title_label.setWordWrap(True)
+        self.meta_label = QLabel()
+        set_text_role(self.meta_label, "caption")
+        titles.addWidget(self.title_label)
+        titles.addWidget(self.meta_label)
+        header.addLayout(titles, 1)
+        self.home_button = QPushButton("Back to &home")
+        self.home_button.setAccessibleName("Back to home")
+        self.home_button.clicked.connect(self.home_requested)
+        header.addWidget(self.home_button, 0, Qt.AlignmentFlag.AlignTop)
+        root.addLayout(header)
+
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        self.conversation = QWidget()
+        self.conversation.setObjectName("conversation")
+        self.conversation_layout = QVBoxLayout(self.conversation)
+        self.conversation_layout.setContentsMargins(0, 0, 8, 8)
+        self.conversation_layout.setSpacing(14)
+        self.conversation_layout.addStretch(1)
+        self.conversation_scroll = QScrollArea()
+        self.conversation_scroll.setWidgetResizable(True)
+        self.conversation_scroll.setWidget(self.conversation)
+        self.conversation_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.conversation_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        body.addWidget(self.conversation_scroll, 1)
+
+        self.panel = self._build_decision_panel()
+        self.panel_scroll = QScrollArea()
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setWidget(self.panel)
+        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_panel_width()
+        body.addWidget(self.panel_scroll, 0)
+        root.addLayout(body, 1)
+
+    def _build_decision_panel(self) -> QWidget:
+        panel = QWidget()
+        panel.setObjectName("decisionPanel")
+        outer = QVBoxLayout(panel)
+        outer.setContentsMargins(0, 0, 0, 0)
+        frame, layout = card("Your call")
+        question = QLabel("Would you apply this suggestion?")
+        question.setWordWrap(True)
+        set_text_role(question, "caption")
+        layout.addWidget(question)
+
+        self.decision_group = QButtonGroup(self)
+        self.decision_group.setExclusive(True)
+        self.decision_buttons: dict[Decision, QPushButton] = {}
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        for decision in (Decision.ACCEPT, Decision.REVISE, Decision.REJECT):
+            label = DECISION_LABELS[decision]
+            key = DECISION_KEYS[decision]
+            button = QPushButton(f"{label}  ({key})")
+            button.setCheckable(True)
+            button.setAccessibleName(f"{label} (key {key})")
+            button.setAccessibleDescription(DECISION_HINTS[decision])
+            button.setToolTip(f"{DECISION_HINTS[decision]} Key: {key}")
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.decision_group.addButton(button)
+            self.decision_buttons[decision] = button
+            buttons.addWidget(button)
+        self.decision_group.buttonToggled.connect(self._on_decision_toggled)
+        layout.addLayout(buttons)
+
+        self.revision_box = QWidget()
+        revision_layout = QVBoxLayout(self.revision_box)
+        revision_layout.setContentsMargins(0, 4, 0, 0)
+        revision_layout.setSpacing(8)
+        revision_heading = QLabel("Which revision is safe? (keys 1–9)")
+        set_text_role(revision_heading, "subheading")
+        revision_heading.setWordWrap(True)
+        revision_layout.addWidget(revision_heading)
+        self.revision_rows = QVBoxLayout()
+        self.revision_rows.setSpacing(8)
+        revision_layout.addLayout(self.revision_rows)
+        self.revision_group = QButtonGroup(self)
+        self.revision_group.setExclusive(True)
+        self.revision_group.idToggled.connect(lambda *_: self._update_submit())
+        self.revision_box.hide()
+        layout.addWidget(self.revision_box)
+
+        self.flags_label = QLabel("Red &flags you spotted (optional)")
+        set_text_role(self.flags_label, "subheading")
+        self.flags_label.setWordWrap(True)
+        self.flag_list = FlagChecklist()
+        self.flag_list.setAccessibleName("Red flags you spotted (optional)")
+        layout.addWidget(self.flags_label)
+        layout.addWidget(self.flag_list)
+
+        self.confidence_label = QLabel("&Confidence (optional)")
+        set_text_role(self.confidence_label, "subheading")
+        self.confidence_box = ConfidenceBox()
+        self.confidence_box.setAccessibleName("Confidence (optional)")
+        self.confidence_box.setAccessibleDescription(
+            "How sure you are that your call is right, from 50 to 100 percent."
+        )
+        self.confidence_box.popup_shown.connect(self._pause_shortcuts)
+        self.confidence_label.setBuddy(self.confidence_box)
+        confidence_row = QHBoxLayout()
+        confidence_row.addWidget(self.confidence_label, 1)
+        confidence_row.addWidget(self.confidence_box, 0)
+        layout.addLayout(confidence_row)
+
+        self.submit_button = QPushButton("&Submit  (Enter)")
+        self.submit_button.setObjectName("primary")
+        self.submit_button.setAccessibleName("Submit answer")
+        self.submit_button.setEnabled(False)
+        self.submit_button.clicked.connect(self.submit)
+        layout.addWidget(self.submit_button)
+        self.submit_hint = QLabel("Choose Accept, Revise or Reject first.")
+        self.submit_hint.setWordWrap(True)
+        set_text_role(self.submit_hint, "caption")
+        layout.addWidget(self.submit_hint)
+        keys = QLabel(
+            "Keys: A accept · V revise · R reject · 1–9 revision · Tab to flags and "
+            "confidence · Enter submit, then continue"
+        )
+        keys.setWordWrap(True)
+        set_text_role(keys, "caption")
+        layout.addWidget(keys)
+        outer.addWidget(frame)
+        outer.addStretch(1)
+        return panel
+
+    def _install_shortcuts(self) -> None:
+        def add(sequence: QKeySequence, slot: Callable[[], object]) -> None:
+            shortcut = QShortcut(sequence, self)
+            # Only while the focus is inside the player: typing on other pages is untouched.
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+
+        for decision, key in DECISION_KEYS.items():
+            add(QKeySequence(key), functools.partial(self.choose_decision, decision))
+        for number in range(1, MAX_NUMBERED_REVISIONS + 1):
+            digit = Qt.Key(Qt.Key.Key_0.value + number)
+            add(QKeySequence(digit), functools.partial(self.choose_revision, number))
+            keypad = Qt.KeyboardModifier.KeypadModifier.value | digit.value
+            add(QKeySequence(keypad), functools.partial(self.choose_revision, number))
+        add(QKeySequence(Qt.Key.Key_Return), self.press_enter)
+        add(
+            QKeySequence(Qt.KeyboardModifier.KeypadModifier.value | Qt.Key.Key_Enter.value),
+            self.press_enter,
+        )
+        add(QKeySequence(Qt.Key.Key_Enter), self.press_enter)
+
+    def _pause_shortcuts(self, paused: bool) -> None:
+        # While a drop-down list is open, Enter and letters belong to it.
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(not paused)
+
+    def _fit_panel_width(self) -> None:
+        width = self.fontMetrics().averageCharWidth() * 56
+        self.panel_scroll.setFixedWidth(
+            width + self.panel_scroll.verticalScrollBar().sizeHint().width()
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_panel_width()
+
+    # State, for the workspace and tests
+
+    @property
+    def phase(self) -> Phase:
+        """Where the player is."""
+        return self._phase
+
+    @property
+    def scenario(self) -> Scenario | None:
+        """The scenario being played."""
+        return self._scenario
+
+    @property
+    def step(self) -> Step | None:
+        """The step on screen, if any."""
+        if self._scenario is None or self._phase is Phase.DEBRIEF:
+            return None
+        return self._scenario.steps[self._step_index]
+
+    @property
+    def play_id(self) -> str:
+        """The id grouping this play's answers."""
+        return self._play_id
+
+    @property
+    def revision_order(self) -> list[int]:
+        """The file index of the revision shown as number 1, 2, ..."""
+        return list(self._revision_order)
+
+    def chosen_decision(self) -> Decision | None:
+        """The decision button that is down, if any."""
+        for decision, button in self.decision_buttons.items():
+            if button.isChecked():
+                return decision
+        return None
+
+    def chosen_revision_number(self) -> int | None:
+        """The on-screen number (1-based) of the chosen revision."""
+        checked = self.revision_group.checkedId()
+        return checked + 1 if checked >= 0 else None
+
+    # Playing
+
+    def start(self, scenario: Scenario, profile: Profile, track_id: str | None = None) -> None:
+        """Play ``scenario`` from its first step for ``profile``."""
+        self._scenario = scenario
+        self._profile = profile
+        self._track_id = track_id or ""
+        self._play_id = self._training.new_play_id()
+        self._step_index = 0
+        self._results = []
+        self._clear_conversation()
+        self.title_label.setText(scenario.title)
+        self.panel_scroll.show()
+        situation_frame, situation_layout = card("Situation")
+        situation = self._markdown_view(scenario.situation, "Situation")
+        situation_layout.addWidget(situation)
+        self._append(situation_frame)
+        self._show_step()
+
+    def _markdown_view(self, markdown: str, name: str) -> SafeMarkdownView:
+        assert self._scenario is not None
+        view = SafeMarkdownView(
+            self._library.pack_root(self._scenario.pack_id),
+            open_url=self._open_url,
+            fit_content=True,
+        )
+        view.setAccessibleName(name)
+        # Text is reachable with the mouse and screen readers; Tab stays on the controls.
+        view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        view.set_markdown(markdown)
+        return view
+
+    def _append(self, widget: QWidget) -> None:
+        self.conversation_layout.insertWidget(self.conversation_layout.count() - 1, widget)
+        # Children added to a visible parent are otherwise shown only on the next loop turn.
+        if self.conversation.isVisible():
+            widget.show()
+
+    def _clear_conversation(self) -> None:
+        while self.conversation_layout.count() > 1:
+            item = self.conversation_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self._step_feedback = []
+        self.continue_button = None
+        self.next_scenario_button = None
+        self.feedback_view = None
+        self.debrief_view = None
+        self.verdict_label = None
+
+    def _scroll_to(self, widget: QWidget) -> None:
+        def scroll() -> None:
+            # The widget may be gone by then (the trainee moved on); skip it if so.
+            if shiboken6.isValid(widget) and widget.parent() is not None:
+                bar = self.conversation_scroll.verticalScrollBar()
+                bar.setValue(max(0, widget.y() - 12))
+
+        QTimer.singleShot(0, scroll)
+
+    def _show_step(self) -> None:
+        scenario = self._scenario
+        assert scenario is not None
+        step = scenario.steps[self._step_index]
+        total = len(scenario.steps)
+        level = DIFFICULTY_NAMES.get(scenario.difficulty, str(scenario.difficulty)).lower()
+        meta = [f"Step {self._step_index + 1} of {total}", f"Difficulty: {level}"]
+        if scenario.minutes:
+            meta.append(f"about {scenario.minutes} min")
+        self.meta_label.setText(" · ".join(meta))
+
+        bubble = self._suggestion_bubble(scenario, step)
+        self._append(bubble)
+        if self._step_index:
+            self._scroll_to(bubble)
+
+        self._reset_decision_panel(step)
+        self._phase = Phase.DECIDING
+        self._started_at = self._clock()
+        self.decision_buttons[Decision.ACCEPT].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _suggestion_bubble(self, scenario: Scenario, step: Step) -> QFrame:
+        bubble = QFrame()
+        bubble.setObjectName("bubble")
+        bubble.setAccessibleName(f"Suggestion from {scenario.assistant}")
+        row = QHBoxLayout(bubble)
+        row.setContentsMargins(14, 12, 14, 12)
+        row.setSpacing(12)
+        avatar = QLabel(initials(scenario.assistant))
+        avatar.setObjectName("avatar")
+        set_text_role(avatar, "avatar")
+        avatar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        side = avatar.fontMetrics().height() * 2 + 8
+        avatar.setFixedSize(side, side)
+        avatar.setAccessibleName(f"{scenario.assistant} (assistant)")
+        row.addWidget(avatar, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        name = QLabel(scenario.assistant)
+        set_text_role(name, "subheading")
+        where = QLabel(
+            "suggests:"
+            if len(scenario.steps) == 1
+            else f"suggests (step {self._step_index + 1} of {len(scenario.steps)}):"
+        )
+        set_text_role(where, "caption")
+        name_row = QHBoxLayout()
+        name_row.setSpacing(6)
+        name_row.addWidget(name)
+        name_row.addWidget(where)
+        name_row.addStretch(1)
+        column.addLayout(name_row)
+        view = self._markdown_view(
+            bubble_markdown(step.suggestion), f"Suggestion from {scenario.assistant}"
+        )
+        column.addWidget(view)
+        row.addLayout(column, 1)
+        self.suggestion_view = view
+        return bubble
+
+    def _reset_decision_panel(self, step: Step) -> None:
+        self.panel.setEnabled(True)
+        self.decision_group.setExclusive(False)
+        for button in self.decision_buttons.values():
+            button.setChecked(False)
+        self.decision_group.setExclusive(True)
+
+        for radio in self.revision_buttons:
+            self.revision_group.removeButton(radio)
+        while self.revision_rows.count():
+            item = self.revision_rows.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.revision_buttons = []
+        self._revision_order = list(range(len(step.revisions)))
+        self._rng.shuffle(self._revision_order)
+        for position, file_index in enumerate(self._revision_order):
+            self.revision_rows.addWidget(
+                self._revision_row(position, step.revisions[file_index].text)
+            )
+        self.decision_buttons[Decision.REVISE].setEnabled(bool(step.revisions))
+        self.revision_box.hide()
+
+        offered = list(step.flags) + [d for d in step.decoys if d not in step.flags]
+        self._rng.shuffle(offered)
+        self.flag_list.set_choices(flag_choices(offered, self._library.red_flags))
+        has_flags = bool(offered)
+        self.flags_label.setVisible(has_flags)
+        self.flag_list.setVisible(has_flags)
+        if self.flag_list.checkboxes:
+            self.flags_label.setBuddy(self.flag_list.checkboxes[0])
+        self.confidence_box.setCurrentIndex(0)
+        self._update_submit()
+        self._update_tab_order()
+
+    def _revision_row(self, position: int, text: str) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        number = position + 1
+        button = QRadioButton(str(number) if number <= MAX_NUMBERED_REVISIONS else "")
+        button.setAccessibleName(f"Revision {number}: {plain_text(text)}")
+        self.revision_group.addButton(button, position)
+        label = ClickableLabel()
+        label.setTextFormat(Qt.TextFormat.RichText)
+        label.setText(render_markdown(text))
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        label.clicked.connect(button.click)
+        label.setBuddy(button)
+        label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(label, 1)
+        self.revision_buttons.append(button)
+        return row
+
+    def _update_tab_order(self) -> None:
+        chain: list[QWidget] = [*self.decision_buttons.values()]
+        chain += self.revision_buttons
+        chain += [*self.flag_list.checkboxes, self.confidence_box, self.submit_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    def choose_decision(self, decision: Decision) -> None:
+        """Press a decision button (what A, V and R do)."""
+        if self._phase is not Phase.DECIDING:
+            return
+        button = self.decision_buttons[decision]
+        if button.isEnabled():
+            button.setChecked(True)
+
+    def choose_revision(self, number: int) -> None:
+        """Choose the revision shown as ``number`` (what 1-9 do) while revising."""
+        if self._phase is not Phase.DECIDING or self.chosen_decision() is not Decision.REVISE:
+            return
+        if 1 <= number <= len(self.revision_buttons):
+            button = self.revision_buttons[number - 1]
+            button.setChecked(True)
+            button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_decision_toggled(self, _button: object, _checked: bool) -> None:
+        for decision, button in self.decision_buttons.items():
+            # A tick as well as the colour shows which call is chosen.
+            mark = "✓ " if button.isChecked() else ""
+            button.setText(f"{mark}{DECISION_LABELS[decision]}  ({DECISION_KEYS[decision]})")
+        revising = self.chosen_decision() is Decision.REVISE
+        self.revision_box.setVisible(revising)
+        if not revising and self.revision_group.checkedButton() is not None:
+            self.revision_group.setExclusive(False)
+            for radio in self.revision_buttons:
+                radio.setChecked(False)
+            self.revision_group.setExclusive(True)
+        self._update_submit()
+
+    def _update_submit(self) -> None:
+        decision = self.chosen_decision()
+        if decision is None:
+            ready, hint = False, "Choose Accept, Revise or Reject first."
+        elif decision is Decision.REVISE and self.revision_group.checkedId() < 0:
+            ready, hint = False, "Pick the revision you would apply."
+        else:
+            ready, hint = True, "Ready: press Enter or Submit. Flags and confidence are optional."
+        self.submit_button.setEnabled(ready and self._phase is Phase.DECIDING)
+        self.submit_hint.setText(hint)
+
+    def press_enter(self) -> None:
+        """Enter: submit while deciding, then continue, then go to the next scenario."""
+        if self._phase is Phase.DECIDING:
+            if self.submit_button.isEnabled():
+                self.submit()
+        elif self._phase is Phase.FEEDBACK:
+            self.continue_()
+        elif self._phase is Phase.DEBRIEF:
+            if self.next_scenario_button is not None and self.next_scenario_button.isEnabled():
+                self.next_scenario_button.click()
+            else:
+                self.home_requested.emit()
+
+    def current_answer(self) -> StepAnswer | None:
+        """The answer the panel holds now, or ``None`` when it is not complete."""
+        decision = self.chosen_decision()
+        if decision is None:
+            return None
+        revision_index = None
+        if decision is Decision.REVISE:
+            position = self.revision_group.checkedId()
+            if position < 0:
+                return None
+            revision_index = self._revision_order[position]
+        checked = self.flag_list.checked_ids()
+        return StepAnswer(
+            decision,
+            revision_index=revision_index,
+            # Nothing ticked means the trainee did not say; the record keeps "not given".
+            flags=checked or None,
+            confidence=self.confidence_box.confidence(),
+            seconds=max(0.0, self._clock() - self._started_at),
+        )
+
+    def submit(self) -> None:
+        """Record the answer (committed), then show what it led to."""
+        scenario, profile, step = self._scenario, self._profile, self.step
+        if self._phase is not Phase.DECIDING or scenario is None or profile is None or step is None:
+            return
+        answer = self.current_answer()
+        if answer is None:
+            return
+        result = call_service(
+            self,
+            "save your answer",
+            lambda: self._training.record_answer(profile, scenario, step, answer, self._play_id),
+        )
+        if result is None:
+            return  # nothing was saved; the trainee can submit again
+        _record, outcome = result
+        self._results.append((step, answer, outcome))
+        self._phase = Phase.FEEDBACK
+        self.panel.setEnabled(False)
+        self.submit_button.setEnabled(False)
+        self.answer_recorded.emit(scenario.id, step.id)
+        self._show_feedback(step, answer, outcome)
+
+    def _show_feedback(self, step: Step, answer: StepAnswer, outcome: StepOutcome) -> None:
+        scenario = self._scenario
+        assert scenario is not None
+        verdict = QFrame()
+        verdict.setObjectName("verdict")
+        verdict.setProperty("verdict", verdict_style(outcome.verdict))
+        verdict_layout = QVBoxLayout(verdict)
+        verdict_layout.setContentsMargins(16, 12, 16, 12)
+        verdict_layout.setSpacing(4)
+        self.verdict_label = QLabel(verdict_text(outcome.verdict))
+        set_text_role(self.verdict_label, "verdict")
+        self.verdict_label.setWordWrap(True)
+        details = [
+            f"You chose {choice_text(answer)}.",
+            f"The right call: {right_call_text(step)}.",
+        ]
+        confidence = f"{answer.confidence} %" if answer.confidence is not None else "not given"
+        details.append(f"Confidence: {confidence}.")
+        detail_label = QLabel(" ".join(details))
+        detail_label.setWordWrap(True)
+        set_text_role(detail_label, "body")
+        verdict_layout.addWidget(self.verdict_label)
+        verdict_layout.addWidget(detail_label)
+        repolish(verdict)
+
+        consequence_frame, consequence_layout = card()
+        self.feedback_view = self._markdown_view(
+            consequence_markdown(step, answer, outcome, self._library.red_flags),
+            "What your choice led to",
+        )
+        consequence_layout.addWidget(self.feedback_view)
+
+        last = self._step_index == len(scenario.steps) - 1
+        continue_row = QWidget()
+        row_layout = QHBoxLayout(continue_row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addStretch(1)
+        self.continue_button = QPushButton(
+            "See the &debrief  (Enter)" if last else "&Next step  (Enter)"
+        )
+        self.continue_button.setObjectName("primary")
+        self.continue_button.setAccessibleName("See the debrief" if last else "Next step")
+        self.continue_button.clicked.connect(self.continue_)
+        row_layout.addWidget(self.continue_button)
+
+        for widget in (verdict, consequence_frame, continue_row):
+            self._append(widget)
+        self._step_feedback = [verdict, consequence_frame, continue_row]
+        self._scroll_to(verdict)
+        self.continue_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def continue_(self) -> None:
+        """After the feedback: the next step, or the debrief after the last one."""
+        scenario = self._scenario
+        if self._phase is not Phase.FEEDBACK or scenario is None:
+            return
+        _step, answer, outcome = self._results[-1]
+        for widget in self._step_feedback:
+            self.conversation_layout.removeWidget(widget)
+            widget.hide()
+            widget.deleteLater()
+        self._step_feedback = []
+        self.continue_button = None
+        summary = QLabel(step_summary(self._step_index + 1, answer, outcome))
+        set_text_role(summary, "caption")
+        summary.setWordWrap(True)
+        self._append(summary)
+        if self._step_index + 1 < len(scenario.steps):
+            self._step_index += 1
+            self._show_step()
+        else:
+            self._show_debrief()
+
+    def _show_debrief(self) -> None:
+        scenario = self._scenario
+        assert scenario is not None
+        self._phase = Phase.DEBRIEF
+        self.meta_label.setText("Debrief")
+        self.panel_scroll.hide()
+        self._clear_conversation()
+
+        right = sum(outcome.correct for _, _, outcome in self._results)
+        frame, layout = card("Debrief")
+        score = QLabel(score_sentence(right, len(self._results)))
+        set_text_role(score, "subheading")
+        score.setWordWrap(True)
+        layout.addWidget(score)
+        for number, (_step, answer, outcome) in enumerate(self._results, start=1):
+            line = QLabel(step_summary(number, answer, outcome))
+            set_text_role(line, "caption")
+            line.setWordWrap(True)
+            layout.addWidget(line)
+        self.debrief_view = self._markdown_view(debrief_markdown(scenario), "Debrief")
+        # The debrief holds the source links, so keyboard users must be able to reach it.
+        self.debrief_view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        layout.addWidget(self.debrief_view)
+
+        buttons = QHBoxLayout()
+        # The header's "Back to &home" owns the mnemonic; this one is reached by Tab.
+        home = QPushButton("Back to home")
+        home.clicked.connect(self.home_requested)
+        next_id = self.next_scenario_id()
+        self.next_scenario_button = None
+        if next_id is not None:
+            title = self._library.scenarios[next_id].title
+            upcoming = QLabel(f"Next: {title}")
+            self.next_scenario_button = QPushButton("&Next scenario  (Enter)")
+            self.next_scenario_button.setToolTip(title)
+            self.next_scenario_button.setAccessibleName(f"Next scenario: {title}")
+            self.next_scenario_button.setObjectName("primary")
+            self.next_scenario_button.clicked.connect(
+                lambda: self.scenario_requested.emit(next_id, self._track_id)
+            )
+            focus: QPushButton = self.next_scenario_button
+        else:
+            upcoming = QLabel("That was the last scenario here.")
+            focus = home
+        set_text_role(upcoming, "caption")
+        upcoming.setWordWrap(True)
+        buttons.addWidget(upcoming, 1)
+        buttons.addWidget(home)
+        if self.next_scenario_button is not None:
+            buttons.addWidget(self.next_scenario_button)
+        layout.addLayout(buttons)
+        self._append(frame)
+        if self.next_scenario_button is not None:
+            QWidget.setTabOrder(home, self.next_scenario_button)
+        self.conversation_scroll.verticalScrollBar().setValue(0)
+        focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def next_scenario_id(self) -> str | None:
+        """The scenario after this one: in the current track, else in the catalogue."""
+        scenario = self._scenario
+        if scenario is None:
+            return None
+        track = self._library.tracks.get(self._track_id)
+        if track is not None:
+            order = [s for s in track.scenario_ids if s in self._library.scenarios]
+        else:
+            order = catalogue_order(self._library)
+        if scenario.id not in order:
+            return None
+        position = order.index(scenario.id)
+        return order[position + 1] if position + 1 < len(order) else None
+
+    def leave(self) -> None:
+        """Stop playing (the answers given so far are already kept)."""
+        self._phase = Phase.IDLE

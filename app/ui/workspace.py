@@ -1,0 +1,209 @@
+"""The loaded application: pages wired to the training service for the chosen trainee.
+
+Created once the content and the database are open (after the window's first paint).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core.records import Profile, TraineeProgress
+from app.ui.home import HomePage
+from app.ui.lesson_page import LessonPage
+from app.ui.main_window import HOME, LESSONS, PLAYER, PROBLEMS, MainWindow
+from app.ui.markdown_view import UrlOpener, open_in_browser
+from app.ui.notices import call_service, show_message
+from app.ui.player import Phase, PlayerPage
+from app.ui.problems_page import ProblemsPage
+from app.ui.profile_dialog import ProfileDialog, SwitchProfileDialog
+
+if TYPE_CHECKING:
+    from app.services.bootstrap import AppContext
+
+
+class Workspace(QObject):
+    """Adds the pages to the window and moves the trainee between them.
+
+    Signals:
+        profile_changed(object): a trainee profile (``Profile``) was selected.
+        quit_requested(): the trainee declined to create a first profile.
+    """
+
+    profile_changed = Signal(object)
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        window: MainWindow,
+        context: AppContext,
+        *,
+        open_url: UrlOpener = open_in_browser,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.context = context
+        self.library = context.library
+        self.training = context.training
+        self.profile: Profile | None = None
+        self.profile_dialog: ProfileDialog | SwitchProfileDialog | None = None
+        self._pending_scenario: tuple[str, str] | None = None
+
+        self.home = HomePage(self.library)
+        self.lessons = LessonPage(self.library, open_url=open_url)
+        self.problems = ProblemsPage(self.library.problems)
+        self.player = PlayerPage(self.library, self.training, open_url=open_url, rng=rng)
+        window.add_page(HOME, self.home)
+        window.add_page(LESSONS, self.lessons)
+        window.add_page(PROBLEMS, self.problems)
+        window.add_page(PLAYER, self.player)
+        window.set_problem_count(len(self.library.problems))
+        window.set_database_location(context.database.location)
+        window.set_navigation_enabled(True)
+
+        window.page_requested.connect(self.show_page)
+        window.switch_profile_requested.connect(self.switch_profile)
+        self.home.scenario_requested.connect(self.open_scenario)
+        self.home.lesson_requested.connect(self.open_lesson)
+        self.lessons.lesson_opened.connect(self._mark_read)
+        self.player.home_requested.connect(self.go_home)
+        self.player.scenario_requested.connect(self.open_scenario)
+        self.go_home()
+
+    # Pages
+
+    def show_page(self, key: str) -> None:
+        """Bring a page to the front (refreshing the home page's marks first)."""
+        if key == HOME:
+            self.go_home()
+            return
+        self.window.show_page(key)
+
+    def go_home(self) -> None:
+        """Show the home page with fresh progress."""
+        self.player.leave()
+        self.refresh()
+        self.window.show_page(HOME)
+        self.home.tree.setFocus()
+
+    def refresh(self) -> None:
+        """Re-read the trainee's progress and mark it on the home and lesson pages."""
+        profile = self.profile
+        if profile is None:
+            self.home.show_progress(TraineeProgress(), [])
+            self.lessons.set_read(())
+            return
+        progress = call_service(
+            self.window, "read your progress", lambda: self.training.progress(profile)
+        )
+        tracks = call_service(
+            self.window, "read your progress", lambda: self.training.track_progress(profile)
+        )
+        if progress is None or tracks is None:
+            return
+        self.home.show_progress(progress, tracks)
+        self.lessons.set_read(progress.lessons_read)
+
+    def open_scenario(self, scenario_id: str, track_id: str = "") -> bool:
+        """Open the player on a scenario; tell the trainee when there is no such one."""
+        scenario = self.library.scenarios.get(scenario_id)
+        if scenario is None:
+            show_message(
+                self.window,
+                f"There is no scenario with the id “{scenario_id}”.",
+                "Pick a scenario from the catalogue on the home page. If it should be there, "
+                "check the Content problems page: its file may have been skipped.",
+            )
+            return False
+        if self.profile is None:
+            self._pending_scenario = (scenario_id, track_id)
+            self.ask_for_profile()
+            return True
+        self.player.start(scenario, self.profile, track_id or None)
+        self.window.show_page(PLAYER)
+        return True
+
+    def open_lesson(self, lesson_id: str) -> bool:
+        """Show a lesson in the reader (which marks it read)."""
+        self.window.show_page(LESSONS)
+        opened = self.lessons.show_lesson(lesson_id)
+        if opened:
+            self.lessons.reader.setFocus()
+        return opened
+
+    def _mark_read(self, lesson_id: str) -> None:
+        profile = self.profile
+        if profile is None:
+            return
+        call_service(
+            self.window,
+            "mark the lesson read",
+            lambda: self.training.mark_lesson_read(profile, lesson_id),
+        )
+        self.refresh()
+
+    # Profiles
+
+    def set_profile(self, profile: Profile) -> None:
+        """Make ``profile`` the trainee, remembered for the next start."""
+        if self.player.phase is not Phase.IDLE and self.profile != profile:
+            self.go_home()
+        self.profile = profile
+        call_service(
+            self.window, "remember the profile", lambda: self.training.select_profile(profile)
+        )
+        self.window.set_trainee(profile.display_name)
+        self.refresh()
+        self.profile_changed.emit(profile)
+        pending, self._pending_scenario = self._pending_scenario, None
+        if pending is not None:
+            self.open_scenario(*pending)
+
+    def select_profile_named(self, name: str) -> Profile | None:
+        """Select the trainee with this name, creating the profile when it is missing."""
+        profile = call_service(
+            self.window, "open the profile", lambda: self.training.get_or_create_profile(name)
+        )
+        if profile is not None:
+            self.set_profile(profile)
+        return profile
+
+    def restore_last_profile(self) -> Profile | None:
+        """Select the trainee used last time, if there is one."""
+        profile = call_service(self.window, "read the profiles", self.training.last_profile)
+        if profile is not None:
+            self.set_profile(profile)
+        return profile
+
+    def ask_for_profile(self) -> ProfileDialog:
+        """Ask for a first profile; declining quits, since answers need a trainee."""
+        dialog = ProfileDialog(self.training, first_start=True, parent=self.window)
+        dialog.accepted.connect(lambda: self._dialog_done(dialog.profile))
+        dialog.rejected.connect(self.quit_requested)
+        dialog.finished.connect(dialog.deleteLater)
+        self.profile_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def switch_profile(self) -> SwitchProfileDialog | None:
+        """Let the trainee pick another profile or create one."""
+        dialog = call_service(
+            self.window,
+            "read the profiles",
+            lambda: SwitchProfileDialog(self.training, self.profile, parent=self.window),
+        )
+        if dialog is None:
+            return None
+        dialog.accepted.connect(lambda: self._dialog_done(dialog.profile))
+        dialog.finished.connect(dialog.deleteLater)
+        self.profile_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _dialog_done(self, profile: Profile | None) -> None:
+        self.profile_dialog = None
+        if profile is not None:
+            self.set_profile(profile)
