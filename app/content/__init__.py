@@ -1,0 +1,1 @@
+"""Loading, validating and rendering training content (scenarios, lessons, tracks, red flags)."""
