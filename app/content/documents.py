@@ -227,8 +227,7 @@ def _section(heading: _Heading, text: str, result: SplitBody) -> Section | None:
         if not step:
             result.problems.append(SectionProblem(heading.line, f"empty step id in '## {title}'"))
             return None
-    if not text:
-        result.problems.append(SectionProblem(heading.line, f"section '## {title}' is empty"))
+    # An empty section is allowed: the contract asks for the section, not for its length.
     return Section(kind=kind, step=step, line=heading.line, text=text)
 
 

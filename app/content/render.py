@@ -83,9 +83,11 @@ _WITHOUT_MARKUP = str.maketrans(dict.fromkeys("`*_[]<&\\!"))
 def render_markdown(text: str) -> str:
     """An HTML fragment of ``text``, safe to show in a QTextBrowser."""
     converter = markdown.Markdown(
-        extensions=["fenced_code", "tables", "codehilite", "sane_lists"],
+        # SuperFences, unlike the stock fenced_code, finds fences inside block quotes and
+        # list items, as CommonMark does; suggestions often quote a reply with code in it.
+        extensions=["pymdownx.superfences", "pymdownx.highlight", "tables", "sane_lists"],
         extension_configs={
-            "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
+            "pymdownx.highlight": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False},
             "tables": {"use_align_attribute": True},
         },
         output_format="html",
