@@ -544,7 +544,7 @@ class PlayerPage(QWidget):
     def _update_tab_order(self) -> None:
         chain: list[QWidget] = [*self.decision_buttons.values()]
         chain += self.revision_buttons
-        chain += [*self.flag_list.checkboxes, self.confidence_box, self.submit_button]
+        chain += [*self.flag_list.focus_chain(), self.confidence_box, self.submit_button]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
@@ -614,12 +614,11 @@ class PlayerPage(QWidget):
             if position < 0:
                 return None
             revision_index = self._revision_order[position]
-        checked = self.flag_list.checked_ids()
         return StepAnswer(
             decision,
             revision_index=revision_index,
             # Nothing ticked means the trainee did not say; the record keeps "not given".
-            flags=checked or None,
+            flags=self.flag_list.stated_flags(),
             confidence=self.confidence_box.confidence(),
             seconds=max(0.0, self._clock() - self._started_at),
         )

@@ -99,6 +99,7 @@ class FlagChecklist(QWidget):
         self._layout.setSpacing(6)
         self._choices: list[FlagChoice] = []
         self.checkboxes: list[QCheckBox] = []
+        self.none_box: QCheckBox | None = None
 
     def set_choices(self, choices: list[FlagChoice]) -> None:
         """Offer these flags, none ticked."""
@@ -125,6 +126,32 @@ class FlagChecklist(QWidget):
             self._layout.addWidget(box)
             self._layout.addWidget(question)
             self.checkboxes.append(box)
+            box.toggled.connect(self._flag_toggled)
+        # Saying "no red flag here" is an answer too, distinct from not saying anything.
+        self.none_box = QCheckBox("None of these: I see no red flag")
+        self.none_box.setAccessibleName("None of these: I see no red flag")
+        self.none_box.toggled.connect(self._none_toggled)
+        self.none_box.toggled.connect(self.changed)
+        self._layout.addWidget(self.none_box)
+
+    def _flag_toggled(self, checked: bool) -> None:
+        if checked and self.none_box is not None:
+            self.none_box.setChecked(False)
+
+    def _none_toggled(self, checked: bool) -> None:
+        if checked:
+            for box in self.checkboxes:
+                box.setChecked(False)
+
+    def stated_flags(self) -> frozenset[str] | None:
+        """The flags the trainee named; empty for "none of these"; None when not said."""
+        if self.none_box is not None and self.none_box.isChecked():
+            return frozenset()
+        return self.checked_ids() or None
+
+    def focus_chain(self) -> list[QWidget]:
+        """The check boxes in tab order."""
+        return [*self.checkboxes, *([self.none_box] if self.none_box is not None else [])]
 
     def choices(self) -> list[FlagChoice]:
         """The flags offered, in display order."""

@@ -154,6 +154,20 @@ def test_skipping_flags_and_confidence_records_them_as_not_given(workspace: Any)
     assert any("Confidence: not given." in line for line in _texts(player))
 
 
+def test_none_of_these_records_an_empty_choice_not_a_missing_one(workspace: Any) -> None:
+    player = open_player(workspace, "hard-drop")
+    flags = player.flag_list
+    flags.checkboxes[0].setChecked(True)
+    assert flags.none_box is not None
+    flags.none_box.setChecked(True)
+    assert not flags.checkboxes[0].isChecked(), "'none of these' clears the ticked flags"
+    player.choose_decision(Decision.REJECT)
+    player.submit()
+
+    record = last_record(workspace)
+    assert record.flags_chosen == ()
+
+
 def test_submit_waits_for_a_decision_and_for_revise_a_revision(workspace: Any) -> None:
     player = open_player(workspace, "two-step-grant")
     assert not player.submit_button.isEnabled()
