@@ -139,19 +139,20 @@ def scenario_progress(scenario: Scenario, answers: Iterable[AnswerRecord]) -> Sc
 def track_progress(
     track: Track, progress: TraineeProgress, scenarios: Mapping[str, Scenario]
 ) -> TrackProgress:
-    """How far ``progress`` is through ``track``; the score averages best scenario scores."""
+    """How far ``progress`` is through ``track``; the score averages the best scores so far."""
     done = 0
     scores: list[float] = []
     for item in track.items:
         if item.kind is TrackItemKind.LESSON:
             done += item.ref in progress.lessons_read
             continue
-        state = progress.scenarios.get(item.ref)
+        state = progress.scenarios.get(item.ref) if item.ref in scenarios else None
         if state is not None and state.done:
             done += 1
             scores.append(state.best_score or 0.0)
-    scenario_count = sum(1 for ref in track.scenario_ids if ref in scenarios)
-    score = sum(scores) / scenario_count if scores and scenario_count else None
+    # The score so far: the mean over the scenarios done. Whether the track is passed is
+    # judged by app.core.completion, over all of its scenarios.
+    score = sum(scores) / len(scores) if scores else None
     return TrackProgress(
         track_id=track.id, items_done=done, items_total=len(track.items), score=score
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.guidance import NextItem, next_item, ordered_tracks
 from app.core.model import ContentLibrary, TrackItemKind
 from app.core.records import TrackProgress, TraineeProgress
 from app.ui.models import (
@@ -37,41 +37,6 @@ from app.ui.models import (
 )
 from app.ui.style import set_text_role
 from app.ui.widgets import card
-
-
-@dataclass(frozen=True, slots=True)
-class NextItem:
-    """What the trainee should do next: one lesson or scenario, maybe within a track."""
-
-    kind: TrackItemKind
-    ref: str
-    title: str
-    track_id: str | None = None
-    track_title: str | None = None
-
-
-def next_item(
-    library: ContentLibrary, progress: TraineeProgress, tracks: Sequence[TrackProgress]
-) -> NextItem | None:
-    """The next unfinished item of the first unfinished track; else the first unplayed
-    scenario of the catalogue; ``None`` when everything is done."""
-    complete = {t.track_id for t in tracks if t.complete}
-    for track in library.tracks.values():
-        if track.id in complete:
-            continue
-        for item in track.items:
-            if item.kind is TrackItemKind.LESSON:
-                lesson = library.lessons.get(item.ref)
-                if lesson is not None and item.ref not in progress.lessons_read:
-                    return NextItem(item.kind, item.ref, lesson.title, track.id, track.title)
-            else:
-                scenario = library.scenarios.get(item.ref)
-                if scenario is not None and not progress.scenario_done(item.ref):
-                    return NextItem(item.kind, item.ref, scenario.title, track.id, track.title)
-    for scenario in library.scenarios.values():
-        if not progress.scenario_done(scenario.id):
-            return NextItem(TrackItemKind.SCENARIO, scenario.id, scenario.title)
-    return None
 
 
 class HomePage(QWidget):
@@ -210,7 +175,7 @@ class HomePage(QWidget):
             none = QLabel("No tracks in the loaded content.")
             set_text_role(none, "caption")
             self.tracks_layout.addWidget(none)
-        for track in self._library.tracks.values():
+        for track in ordered_tracks(self._library):
             title = QLabel(track.title)
             set_text_role(title, "subheading")
             title.setToolTip(track.summary)
@@ -259,7 +224,7 @@ class HomePage(QWidget):
             lesson_rows(self._library.ordered_lessons(), progress.lessons_read)
         )
         by_id = {t.track_id: t for t in tracks}
-        for track in self._library.tracks.values():
+        for track in ordered_tracks(self._library):
             state = by_id.get(track.id)
             done = state.items_done if state is not None else 0
             total = len(track.items)

@@ -100,5 +100,5 @@ def test_track_progress_counts_lessons_and_scenarios() -> None:
     assert (result.items_done, result.items_total) == (2, 3)
     assert result.fraction == 2 / 3
     assert not result.complete
-    # One of two scenarios done, scoring 0.9: the track score so far is 0.45.
-    assert result.score == 0.45
+    # One of two scenarios done, scoring 0.9: the score so far is that scenario's.
+    assert result.score == 0.9
