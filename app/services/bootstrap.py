@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.core.model import ContentLibrary
+    from app.services.manager import ManagerService
     from app.services.settings import Settings
     from app.services.training import TrainingService
     from app.storage.database import Database
@@ -55,6 +56,7 @@ class AppContext:
     database: Database
     settings: Settings
     training: TrainingService
+    manager: ManagerService
 
     def close(self) -> None:
         """Release the database connections."""
@@ -79,12 +81,16 @@ def open_context(config: AppConfig) -> AppContext:
     faults raise a :class:`~app.services.errors.StorageError` subclass.
     """
     from app.content.loader import load_library
+    from app.services.manager import ManagerService
     from app.services.settings import Settings
     from app.services.training import TrainingService
 
     _make_data_dir(config.data_dir)
     settings = Settings.in_data_dir(config.data_dir)
-    library = load_library(content_dirs(config, settings))
+    library = load_library(
+        content_dirs(config, settings),
+        cache_path=config.data_dir / "cache" / "content-index.pickle",
+    )
     database = _open(config)
     return AppContext(
         config=config,
@@ -92,6 +98,7 @@ def open_context(config: AppConfig) -> AppContext:
         database=database,
         settings=settings,
         training=TrainingService(database, library, settings),
+        manager=ManagerService(database, library, settings),
     )
 
 

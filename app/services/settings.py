@@ -21,7 +21,11 @@ _log = logging.getLogger(__name__)
 SETTINGS_FILE_NAME = "settings.json"
 BAD_SUFFIX = ".bad"
 
-_KNOWN_KEYS = ("last_profile_uid", "extra_content_dirs")
+_KNOWN_KEYS = ("last_profile_uid", "extra_content_dirs", "xapi_home_page")
+# Placeholder home page for xAPI actor accounts; a real deployment sets its own (the
+# organisation's address) as ``xapi_home_page``, so that its learning record store can
+# tell its trainees' accounts from anyone else's.
+DEFAULT_XAPI_HOME_PAGE = "https://example.com/thinktwice"
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Settings:
     path: Path
     last_profile_uid: str | None = None
     extra_content_dirs: list[str] = field(default_factory=list)
+    xapi_home_page: str | None = None
+    """The home page of xAPI actor accounts; ``None`` uses :data:`DEFAULT_XAPI_HOME_PAGE`."""
     problem: str | None = None
     """Why the file could not be used, when defaults were used instead; else ``None``."""
     _other_keys: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -68,16 +74,27 @@ class Settings:
         dirs = data.get("extra_content_dirs")
         if isinstance(dirs, list):
             settings.extra_content_dirs = [d for d in dirs if isinstance(d, str) and d]
+        home_page = data.get("xapi_home_page")
+        if isinstance(home_page, str) and home_page.startswith(("https://", "http://")):
+            settings.xapi_home_page = home_page
         settings._other_keys = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
         return settings
 
+    @property
+    def effective_xapi_home_page(self) -> str:
+        """The xAPI home page to use: the one set, or the placeholder."""
+        return self.xapi_home_page or DEFAULT_XAPI_HOME_PAGE
+
     def to_json(self) -> dict[str, Any]:
         """The settings as the JSON object written to the file."""
-        return {
+        data = {
             **self._other_keys,
             "last_profile_uid": self.last_profile_uid,
             "extra_content_dirs": list(self.extra_content_dirs),
         }
+        if self.xapi_home_page is not None:
+            data["xapi_home_page"] = self.xapi_home_page
+        return data
 
     def save(self) -> None:
         """Write the settings atomically; raises ``OSError`` when the folder is not writable."""

@@ -1,8 +1,10 @@
 """The training service: profiles, answers and progress, for the interface and the CLI.
 
 Every method is one short database session, and every answer is written in its own
-committed transaction before the method returns. Methods take and return the core's plain
-values (``app.core.records``), never database rows.
+committed transaction before the method returns, linked into the trainee's hash chain
+(``app.storage.ledger``). Methods take and return the core's plain values
+(``app.core.records``), never database rows. Everything here concerns the one trainee
+passed in: reading other trainees' records is for the manager service.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import logging
 import unicodedata
 import uuid
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session, col, select
 
+from app.core.completion import CompletionStatus, TrackOutcome
 from app.core.judging import StepAnswer, StepOutcome, judge
 from app.core.model import ContentLibrary, Scenario, Step
 from app.core.records import (
@@ -26,6 +32,11 @@ from app.core.records import (
     scenario_progress,
     track_progress,
 )
+from app.core.review import ReviewItem, due_items, pick_review_scenario, review_items
+from app.core.scoring import TrustMetrics, trust_metrics
+from app.services.completion import DONE_STATUSES
+from app.services.history import TraineeHistory, assigned_tracks, load_history
+from app.storage.ledger import append, lock_trainee
 from app.storage.tables import (
     CONTENT_ID_LENGTH,
     EMAIL_OR_ID_LENGTH,
@@ -39,6 +50,9 @@ from app.storage.tables import (
 )
 
 if TYPE_CHECKING:
+    from app.services.completion import CompletionRecord
+    from app.services.exports import Detail, ExportFormat
+    from app.services.exports import ProgressCallback as ExportProgress
     from app.services.settings import Settings
     from app.storage.database import Database
 
@@ -47,6 +61,71 @@ _log = logging.getLogger(__name__)
 MAX_NAME_LENGTH = NAME_LENGTH
 # Any constant works; it must only differ from other advisory lock keys of Think Twice.
 _PROFILE_NAMES_LOCK_KEY = 0x7417_0002
+BASELINE_TRACK_ID = "baseline"
+FOLLOW_UP_TRACK_ID = "follow-up"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSuggestion:
+    """A review item that is due, and the scenario to practise it with."""
+
+    item: ReviewItem
+    scenario: Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureChange:
+    """One measure before (baseline) and after (follow-up), and the change."""
+
+    name: str
+    baseline: float | None
+    follow_up: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Follow-up minus baseline, when both are known."""
+        if self.baseline is None or self.follow_up is None:
+            return None
+        return self.follow_up - self.baseline
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineComparison:
+    """The measures over the ``baseline`` track's scenarios against the ``follow-up`` one's.
+
+    Either side is ``None`` while the library has no such track or the trainee has not
+    answered any of its scenarios.
+    """
+
+    baseline: TrustMetrics | None
+    follow_up: TrustMetrics | None
+
+    @property
+    def changes(self) -> tuple[MeasureChange, ...]:
+        """Score, over-trust, under-trust and Brier score, before and after."""
+
+        def pick(metrics: TrustMetrics | None, name: str) -> float | None:
+            if metrics is None:
+                return None
+            value: float | None = getattr(metrics, name)
+            return value
+
+        return tuple(
+            MeasureChange(name, pick(self.baseline, name), pick(self.follow_up, name))
+            for name in ("score", "over_trust_rate", "under_trust_rate", "brier")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A track a trainee's cohort assigned, for the home screen."""
+
+    track_id: str
+    track_title: str
+    cohort_name: str
+    due_at: datetime | None
+    status: CompletionStatus
+    overdue: bool
 
 
 class TrainingService:
@@ -120,6 +199,22 @@ class TrainingService:
                     raise
                 return found.to_profile()
 
+    def profile_named(self, display_name: str) -> Profile | None:
+        """The active trainee with this name (ignoring case), or ``None``; never creates one."""
+        with self._database.read_session() as session:
+            found = _find_active_by_name(session, display_name.strip())
+            return None if found is None else found.to_profile()
+
+    def sole_profile(self) -> Profile | None:
+        """The only trainee on this database (archived ones count), or ``None``.
+
+        On a trainee's own machine their records are the only ones, so exporting them is
+        not exporting other trainees' records.
+        """
+        with self._database.read_session() as session:
+            rows = session.exec(select(TraineeRow).limit(2)).all()
+            return rows[0].to_profile() if len(rows) == 1 else None
+
     def last_profile(self) -> Profile | None:
         """The trainee selected last time, if still present and not archived."""
         uid = self._settings.last_profile_uid
@@ -169,6 +264,10 @@ class TrainingService:
             raise ValueError(f"step {step.id!r} is not part of scenario {scenario.id!r}") from None
         if not play_id or len(play_id) > UID_LENGTH:
             raise ValueError(f"a play id must have 1 to {UID_LENGTH} characters")
+        known_checks = {check.label for check in step.checks}
+        unknown = [label for label in answer.checks_made if label not in known_checks]
+        if unknown:
+            raise ValueError(f"step {step.id!r} offers no check {unknown[0]!r}")
         outcome = judge(step, answer)
         revision_text = (
             step.revisions[answer.revision_index].text
@@ -195,9 +294,20 @@ class TrainingService:
             confidence=answer.confidence,
             seconds=answer.seconds,
             answered_at=utc_now(),
+            checks_made=list(answer.checks_made),
+            check_minutes=answer.check_minutes,
+            hint_taken=answer.hint_taken,
+            # Placeholders: append() sets the chain place inside the write transaction.
+            chain_seq=0,
+            previous_hash="",
+            record_hash="",
         )
         with self._database.write_session() as session:
-            session.add(row)
+            try:
+                trainee = lock_trainee(session, profile.id)
+            except LookupError:
+                raise ValueError(f"there is no trainee {profile.display_name!r}") from None
+            append(session, trainee, row)
         return row.to_record(), outcome
 
     def answers_for(self, profile: Profile) -> list[AnswerRecord]:
@@ -239,6 +349,161 @@ class TrainingService:
             for track in self._library.tracks.values()
         ]
 
+    def history(self, profile: Profile) -> TraineeHistory:
+        """The trainee's answers, lessons read and manager events."""
+        with self._database.read_session() as session:
+            try:
+                return load_history(session, profile.id)
+            except LookupError:
+                raise ValueError(f"there is no trainee {profile.display_name!r}") from None
+
+    def metrics(self, profile: Profile) -> TrustMetrics:
+        """Score, trust, calibration and detection measures over the trainee's answers."""
+        return trust_metrics(self.history(profile).counted_answers())
+
+    def review_queue(self, profile: Profile, now: datetime | None = None) -> list[ReviewSuggestion]:
+        """The review items due at ``now`` (default: now), most overdue first, each with a
+        scenario to practise it in (items no scenario fits are left out)."""
+        return self._review(self.history(profile).counted_answers(), now)
+
+    def _review(
+        self, answers: Sequence[AnswerRecord], now: datetime | None
+    ) -> list[ReviewSuggestion]:
+        moment = now or utc_now()
+        suggestions = []
+        for item in due_items(review_items(answers), moment):
+            scenario = pick_review_scenario(item, self._library.scenarios, answers)
+            if scenario is not None:
+                suggestions.append(ReviewSuggestion(item, scenario))
+        return suggestions
+
+    def track_outcomes(self, profile: Profile) -> list[TrackOutcome]:
+        """The trainee's standing on each track (resets and waivers applied), library order."""
+        return self._outcomes(self.history(profile))
+
+    def _outcomes(self, history: TraineeHistory) -> list[TrackOutcome]:
+        return [
+            history.outcome(track, self._library.scenarios)
+            for track in self._library.tracks.values()
+        ]
+
+    def baseline_followup(self, profile: Profile) -> BaselineComparison:
+        """The measures over the baseline track's scenarios against the follow-up's."""
+        return self._comparison(self.history(profile).counted_answers())
+
+    def _comparison(self, answers: Sequence[AnswerRecord]) -> BaselineComparison:
+        return BaselineComparison(
+            baseline=self._metrics_over_track(BASELINE_TRACK_ID, answers),
+            follow_up=self._metrics_over_track(FOLLOW_UP_TRACK_ID, answers),
+        )
+
+    def _metrics_over_track(
+        self, track_id: str, answers: Sequence[AnswerRecord]
+    ) -> TrustMetrics | None:
+        track = self._library.tracks.get(track_id)
+        if track is None:
+            return None
+        scenario_ids = set(track.scenario_ids)
+        chosen = [a for a in answers if a.scenario_id in scenario_ids]
+        return trust_metrics(chosen) if chosen else None
+
+    def assignments(self, profile: Profile, now: datetime | None = None) -> list[Assignment]:
+        """The tracks the trainee's active cohorts assigned, soonest due first.
+
+        A track assigned by several cohorts appears once, with its earliest due date.
+        ``overdue`` is set when the due date has passed and the track is not completed,
+        passed or waived.
+        """
+        moment = now or utc_now()
+        with self._database.read_session() as session:
+            assigned = assigned_tracks(session, [profile.id]).get(profile.id, [])
+        history = self.history(profile)
+        chosen: dict[str, tuple[str, datetime | None]] = {}
+        for entry in assigned:
+            if entry.cohort_archived or entry.track_id not in self._library.tracks:
+                continue
+            known = chosen.get(entry.track_id)
+            if known is None or _earlier(entry.due_at, known[1]):
+                chosen[entry.track_id] = (entry.cohort_name, entry.due_at)
+        result = []
+        for track_id, (cohort_name, due_at) in chosen.items():
+            track = self._library.tracks[track_id]
+            status = history.outcome(track, self._library.scenarios).status
+            result.append(
+                Assignment(
+                    track_id=track_id,
+                    track_title=track.title,
+                    cohort_name=cohort_name,
+                    due_at=due_at,
+                    status=status,
+                    overdue=due_at is not None and due_at < moment and status not in DONE_STATUSES,
+                )
+            )
+        far = datetime.max.replace(tzinfo=moment.tzinfo)
+        return sorted(result, key=lambda a: (a.due_at or far, a.track_title))
+
+    def progress_report(self, profile: Profile, now: datetime | None = None) -> dict[str, Any]:
+        """Every measure of ``progress --json`` (keys in docs/scoring.md); no NaN or infinity."""
+        from app.services.reports import progress_report
+
+        history = self.history(profile)
+        answers = history.counted_answers()
+        return progress_report(
+            history,
+            self._library,
+            metrics=trust_metrics(answers),
+            outcomes=self._outcomes(history),
+            comparison=self._comparison(answers),
+            review=self._review(answers, now),
+        )
+
+    def export_own(
+        self,
+        profile: Profile,
+        out: BinaryIO,
+        export_format: ExportFormat,
+        *,
+        detail: Detail | None = None,
+        track: str | None = None,
+        since: datetime | None = None,
+        json_lines: bool = False,
+        progress: ExportProgress | None = None,
+    ) -> int:
+        """Export the trainee's own records (CSV, JSON or xAPI); see ``exports.write_export``.
+
+        ``ValueError`` for an unknown track or a format this method does not write.
+        """
+        from app.services.completion import completion_records, resolve_scope
+        from app.services.exports import write_export
+
+        with self._database.read_session() as session:
+            scope = resolve_scope(
+                session, self._library, track=track, since=since, trainee_ids=[profile.id]
+            )
+
+        def records() -> list[CompletionRecord]:
+            with self._database.read_session() as session:
+                return completion_records(session, self._library, scope, utc_now())
+
+        return write_export(
+            self._database,
+            self._library,
+            out,
+            export_format=export_format,
+            scope=scope,
+            records=records,
+            detail=detail,
+            home_page=self._settings.effective_xapi_home_page,
+            json_lines=json_lines,
+            progress=progress,
+        )
+
+    def export_bundle(self, profile: Profile, out: BinaryIO, *, as_zip: bool = False) -> int:
+        """Write the trainee's own records bundle to ``out``; returns the records written."""
+        from app.services.bundles import write_bundle
+
+        return write_bundle(self._database, out, [profile.id], as_zip=as_zip)
+
     def mark_lesson_read(self, profile: Profile, lesson_id: str) -> None:
         """Record that the trainee read a lesson; reading it again changes nothing."""
         if not lesson_id or len(lesson_id) > CONTENT_ID_LENGTH:
@@ -265,6 +530,12 @@ class TrainingService:
             )
         with self._database.write_session() as session:
             session.exec(statement)
+
+
+def _earlier(candidate: datetime | None, known: datetime | None) -> bool:
+    if candidate is None:
+        return False
+    return known is None or candidate < known
 
 
 def _clean_name(display_name: str) -> str:

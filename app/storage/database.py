@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +49,8 @@ BACKUP_FOLDER_NAME = "backups"
 _READ_OPTION = "thinktwice_read"
 # Any constant works; it only has to be the same for every Think Twice instance.
 _MIGRATION_LOCK_KEY = 0x7417_0001
+# "scheme://user:password@" in a URL, to mask the password in messages.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 class Database:
@@ -261,17 +265,7 @@ def open_database(
 
     Raises a :class:`~app.storage.errors.StorageError` subclass on any fault.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError as error:
-        raise DatabaseUnreachable(
-            f"'{url}' is not a database address Think Twice can use. Use, for example, "
-            "sqlite:///path/to/thinktwice.db or postgresql+psycopg://user@host/dbname.",
-            location=url,
-        ) from error
+    parsed = _parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(parsed, backup_dir, busy_timeout, read_only)
     if read_only:
@@ -315,6 +309,97 @@ def backup_sqlite_file(
             raise
         raise found from error
     return target
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """A database's schema revision next to the one this version of Think Twice needs.
+
+    ``location`` names the database without its password; ``current`` is ``None`` when
+    the database holds no Think Twice schema yet (or the SQLite file does not exist).
+    """
+
+    location: str
+    current: str | None
+    head: str
+    known: bool
+    """Whether ``current`` is a revision of these migrations (or ``None``)."""
+
+    @property
+    def up_to_date(self) -> bool:
+        """Whether the schema is exactly the one this version needs."""
+        return self.current == self.head
+
+    @property
+    def needs_upgrade(self) -> bool:
+        """Whether an upgrade (``thinktwice db upgrade``) would bring it to the head."""
+        return not self.up_to_date and self.known
+
+
+def inspect_schema(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> SchemaStatus:
+    """Read the schema revision of the database at ``url``, changing nothing.
+
+    Unlike :func:`open_database` this never upgrades, and never creates a SQLite file that
+    does not exist. Raises a :class:`~app.storage.errors.StorageError` subclass when the
+    database cannot be reached or read.
+    """
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        name = parsed.database or ""
+        path = None if name in {"", ":memory:"} else Path(name).expanduser().absolute()
+        location = str(path) if path is not None else "(in memory)"
+        current = _peek_sqlite(path, busy_timeout, location)[0] if path is not None else None
+    else:
+        location = parsed.render_as_string(hide_password=True)
+        current = _peek_server(parsed, location)
+    known = current is None or current in migrator.known_revisions()
+    return SchemaStatus(
+        location=location, current=current, head=migrator.HEAD_REVISION, known=known
+    )
+
+
+def _parse_url(url: str) -> URL:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError) as error:
+        # ValueError: a port that is not a number. A URL that does not parse may still
+        # hold a password: never repeat it.
+        shown = _PASSWORD_IN_URL.sub(r"\1***@", url)
+        raise DatabaseUnreachable(
+            f"'{shown}' is not a database address Think Twice can use. Use, for example, "
+            "sqlite:///path/to/thinktwice.db or postgresql+psycopg://user@host/dbname.",
+            location=shown,
+        ) from error
+
+
+def _peek_server(parsed: URL, location: str) -> str | None:
+    """The revision recorded on a database server, read on one short connection."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    try:
+        engine = create_engine(
+            parsed, poolclass=NullPool, connect_args=_server_connect_args(parsed)
+        )
+        try:
+            with engine.connect() as connection:
+                return _revision_on(connection)
+        finally:
+            engine.dispose()
+    except Exception as error:
+        found = translate_error(error, location)
+        if found is None:
+            raise
+        raise found from error
+
+
+def _server_connect_args(parsed: URL) -> dict[str, Any]:
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        return {"connect_timeout": DEFAULT_SERVER_CONNECT_TIMEOUT}
+    return {}
 
 
 def _open_sqlite(
@@ -454,11 +539,10 @@ def _open_server(parsed: URL, backup_dir: Path | None) -> Database:
     from sqlalchemy import create_engine
 
     location = parsed.render_as_string(hide_password=True)
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = DEFAULT_SERVER_CONNECT_TIMEOUT
     try:
-        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        engine = create_engine(
+            parsed, pool_pre_ping=True, connect_args=_server_connect_args(parsed)
+        )
     except Exception as error:
         found = translate_error(error, location)
         if found is None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from app.core.chain import GENESIS
 from app.core.judging import Verdict
 from app.core.model import Decision
 from app.core.records import AnswerRecord, Profile
@@ -38,11 +39,23 @@ TEAM_LENGTH = 80
 CONTENT_ID_LENGTH = 100
 DECISION_LENGTH = 16
 VERDICT_LENGTH = 24
+HASH_LENGTH = 64
+CHECK_LABEL_LENGTH = 200
+EVENT_KIND_LENGTH = 16
+ACTOR_LENGTH = 80
+COHORT_NAME_LENGTH = 80
+CERTIFICATE_ID_LENGTH = 16
+PASSPHRASE_HASH_LENGTH = 255
+EVENT_KINDS = ("waive", "reset", "correct")
 
 
 def _json_list() -> Any:
     # SQL NULL (not JSON null) for None, so "flags not given" is a plain IS NULL.
     return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+def _json_object() -> Any:
+    return JSON().with_variant(JSONB(), "postgresql")
 
 
 def utc_now() -> datetime:
@@ -66,6 +79,14 @@ class TraineeRow(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=TEAM_LENGTH)
     created_at: datetime = Field(default_factory=utc_now)
     archived_at: datetime | None = Field(default=None)
+    # The newest record of this trainee's hash chain and how many records it holds:
+    # kept here so that a removed newest record is noticed too (see app.storage.ledger).
+    chain_head: str = Field(
+        default=GENESIS,
+        max_length=HASH_LENGTH,
+        sa_column_kwargs={"server_default": text(f"'{GENESIS}'")},
+    )
+    chain_length: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
 
     def to_profile(self) -> Profile:
         """This row as the core's plain value."""
@@ -88,6 +109,7 @@ class AnswerRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_answer_trainee_id_scenario_id", "trainee_id", "scenario_id"),
         Index("ix_answer_answered_at", "answered_at"),
+        Index("uq_answer_trainee_id_chain_seq", "trainee_id", "chain_seq", unique=True),
         CheckConstraint("decision IN ('accept', 'revise', 'reject')", name="decision"),
         CheckConstraint(
             "expected IS NULL OR expected IN ('accept', 'revise', 'reject')", name="expected"
@@ -119,6 +141,19 @@ class AnswerRow(SQLModel, table=True):
     confidence: int | None = Field(default=None)
     seconds: float
     answered_at: datetime = Field(default_factory=utc_now)
+    # Labels of the costed checks made before deciding, and their simulated minutes.
+    checks_made: list[str] = Field(
+        default_factory=list,
+        sa_type=_json_list(),
+        nullable=False,
+        sa_column_kwargs={"server_default": text("'[]'")},
+    )
+    check_minutes: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
+    hint_taken: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # Place in the trainee's hash chain; set by app.storage.ledger, never by hand.
+    chain_seq: int
+    previous_hash: str = Field(max_length=HASH_LENGTH)
+    record_hash: str = Field(max_length=HASH_LENGTH)
 
     def to_record(self) -> AnswerRecord:
         """This row as the core's plain value."""
@@ -140,6 +175,9 @@ class AnswerRow(SQLModel, table=True):
             confidence=self.confidence,
             expected=None if self.expected is None else Decision(self.expected),
             flags_true=tuple(self.flags_true),
+            checks_made=tuple(self.checks_made),
+            check_minutes=self.check_minutes,
+            hint_taken=self.hint_taken,
             verdict=Verdict(self.verdict),
         )
 
@@ -154,3 +192,101 @@ class LessonReadRow(SQLModel, table=True):
     trainee_id: int = Field(foreign_key="trainee.id")
     lesson_id: str = Field(max_length=CONTENT_ID_LENGTH)
     read_at: datetime = Field(default_factory=utc_now)
+
+
+class EventRow(SQLModel, table=True):
+    """A manager's waiver, reset or correction: added to the trainee's chain, never changed.
+
+    ``details`` holds what the kind needs (a correction names the answer it voids).
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("uq_event_trainee_id_chain_seq", "trainee_id", "chain_seq", unique=True),
+        CheckConstraint("kind IN ('waive', 'reset', 'correct')", name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=UID_LENGTH, unique=True)
+    trainee_id: int = Field(foreign_key="trainee.id")
+    kind: str = Field(max_length=EVENT_KIND_LENGTH)
+    track_id: str | None = Field(default=None, max_length=CONTENT_ID_LENGTH)
+    reason: str = Field(sa_type=Text)
+    actor: str = Field(max_length=ACTOR_LENGTH)
+    created_at: datetime = Field(default_factory=utc_now)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=_json_object(), nullable=False)
+    chain_seq: int
+    previous_hash: str = Field(max_length=HASH_LENGTH)
+    record_hash: str = Field(max_length=HASH_LENGTH)
+
+
+class CohortRow(SQLModel, table=True):
+    """A group of trainees with assigned tracks; archived when the group has finished."""
+
+    __tablename__ = "cohort"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=COHORT_NAME_LENGTH, unique=True)
+    due_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utc_now)
+    archived_at: datetime | None = Field(default=None)
+
+
+class CohortMemberRow(SQLModel, table=True):
+    """A trainee in a cohort."""
+
+    __tablename__ = "cohort_member"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "trainee_id"),
+        Index("ix_cohort_member_trainee_id", "trainee_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id")
+    trainee_id: int = Field(foreign_key="trainee.id")
+
+
+class CohortTrackRow(SQLModel, table=True):
+    """A track assigned to a cohort; its due date, when set, replaces the cohort's."""
+
+    __tablename__ = "cohort_track"
+    __table_args__ = (UniqueConstraint("cohort_id", "track_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id")
+    track_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    due_at: datetime | None = Field(default=None)
+
+
+class ManagerCredentialRow(SQLModel, table=True):
+    """The manager passphrase (a salted scrypt hash only) and the wrong tries since."""
+
+    __tablename__ = "manager_credential"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    passphrase_hash: str = Field(max_length=PASSPHRASE_HASH_LENGTH)
+    failed_attempts: int = Field(default=0)
+    last_failed_at: datetime | None = Field(default=None)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class CertificateRow(SQLModel, table=True):
+    """A certificate issued for a passed track; one per trainee, track and track content.
+
+    ``chain_head`` is the trainee's chain head when it was issued and is covered by
+    ``verification_hash``, which ties the certificate to the records behind it.
+    """
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("trainee_id", "track_id", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    certificate_id: str = Field(max_length=CERTIFICATE_ID_LENGTH, unique=True)
+    trainee_id: int = Field(foreign_key="trainee.id")
+    track_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    content_hash: str = Field(max_length=HASH_LENGTH)
+    score: float
+    issued_at: datetime = Field(default_factory=utc_now)
+    chain_head: str = Field(max_length=HASH_LENGTH)
+    verification_hash: str = Field(max_length=HASH_LENGTH)

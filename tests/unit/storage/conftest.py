@@ -1,13 +1,14 @@
 """Fixtures for the storage tests.
 
-The tests take a ``database`` built from ``database_url``: a SQLite file in ``tmp_path``,
-and also, when ``THINKTWICE_TEST_POSTGRES_URL`` names a PostgreSQL server (an account
-that may create databases), a fresh database on it for each test.
+The tests take a ``database`` built from ``database_url``, which is parametrised: every
+test runs on a SQLite file in ``tmp_path`` and again on a fresh database of the session's
+PostgreSQL server (``postgres_url`` from ``tests/postgres_server.py``: the server named by
+``THINKTWICE_TEST_POSTGRES_URL``, or a throwaway cluster; skipped without one).
 """
 
 from __future__ import annotations
 
-import os
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,36 +17,21 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from app.storage.database import Database, open_database
 from app.storage.tables import AnswerRow, TraineeRow
 
-POSTGRES_URL = os.environ.get("THINKTWICE_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty database for one test."""
-    backend: str = request.param
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'thinktwice.db'}"
-        return
-    yield from _fresh_postgres_database(POSTGRES_URL)
-
-
-def _fresh_postgres_database(server_url: str) -> Iterator[str]:
-    name = f"thinktwice_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-    finally:
-        admin.dispose()
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'thinktwice.db'}"
+    # Asked for only here, so that SQLite runs never start the server.
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -82,8 +68,15 @@ def make_trainee(name: str = "Ada Example") -> TraineeRow:
     return TraineeRow(uid=uuid.uuid4().hex, display_name=name)
 
 
+# Rows made here bypass the chain (app.storage.ledger): they only need distinct places.
+_CHAIN_PLACES = itertools.count(1)
+
+
 def make_answer(trainee_id: int, attempt: str = "a" * 32, **extra: Any) -> AnswerRow:
     values: dict[str, Any] = {
+        "chain_seq": next(_CHAIN_PLACES),
+        "previous_hash": "0" * 64,
+        "record_hash": "f" * 64,
         "attempt_id": attempt,
         "play_id": "p" * 32,
         "trainee_id": trainee_id,

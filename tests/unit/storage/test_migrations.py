@@ -21,7 +21,17 @@ from app.storage import migrator
 from app.storage.database import Database, open_database
 from app.storage.errors import DatabaseTooNew, MigrationFailed
 
-APP_TABLES = {"trainee", "answer", "lesson_read"}
+APP_TABLES = {
+    "trainee",
+    "answer",
+    "lesson_read",
+    "event",
+    "cohort",
+    "cohort_member",
+    "cohort_track",
+    "manager_credential",
+    "certificate",
+}
 
 
 def test_head_constant_is_the_head_of_the_scripts() -> None:
@@ -93,7 +103,29 @@ def _fill_0001(connection: Connection) -> None:
     )
 
 
-FILLERS: dict[str, Callable[[Connection], None]] = {"0001": _fill_0001}
+def _fill_0002(connection: Connection) -> None:
+    # Revision 0002 adds chain columns; the upgrade test only reads the 0001 columns back.
+    connection.exec_driver_sql(
+        "INSERT INTO trainee (uid, display_name, email_or_id, team, created_at) VALUES "
+        "('u1aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'Ada Example', 'ada@example.com', 'Platform', "
+        "'2026-11-24 09:00:00.000000')"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO answer (attempt_id, play_id, trainee_id, scenario_id, scenario_version, "
+        "pack_id, step_id, decision, expected, correct, verdict, flags_chosen, flags_missed, "
+        "flags_true, confidence, seconds, answered_at, chain_seq, previous_hash, record_hash) "
+        "VALUES ('at1aaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'pl1aaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1, "
+        "'rm-rf-cleanup', 2, 'core', 'only', 'reject', 'reject', 1, 'right', "
+        "'[\"irreversible\"]', '[]', '[\"irreversible\"]', 80, 12.5, "
+        f"'2026-11-24 09:05:00.000000', 1, '{'0' * 64}', '{'1' * 64}')"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO lesson_read (trainee_id, lesson_id, read_at) VALUES "
+        "(1, 'irreversible-actions', '2026-11-24 09:01:00.000000')"
+    )
+
+
+FILLERS: dict[str, Callable[[Connection], None]] = {"0001": _fill_0001, "0002": _fill_0002}
 
 
 def test_every_revision_has_a_data_filler() -> None:
@@ -135,13 +167,16 @@ def test_upgrade_from_each_revision_keeps_the_data(tmp_path: Path, revision: str
 
 # Later revisions, simulated: a copy of the scripts with one more revision on top.
 
+# Simulated revisions go on top of the real head.
+_NEXT = f"{int(migrator.HEAD_REVISION) + 1:04d}"
+_ON_TOP = f'revision = "{_NEXT}"\ndown_revision = "{migrator.HEAD_REVISION}"'
+
 _GOOD_REVISION = '''
 """Test revision: add columns by rebuilding tables, one of them referenced by others."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+ON_TOP
 branch_labels = None
 depends_on = None
 
@@ -158,8 +193,7 @@ _FAILING_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+ON_TOP
 branch_labels = None
 depends_on = None
 
@@ -177,8 +211,7 @@ _DANGLING_REVISION = '''
 """Test revision: leaves an answer pointing at a trainee who does not exist."""
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+ON_TOP
 branch_labels = None
 depends_on = None
 
@@ -190,14 +223,15 @@ def upgrade():
 
 @pytest.fixture
 def scripts_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path]:
-    """Install a copy of the migrations with ``source`` as revision 0002 on top."""
+    """Install a copy of the migrations with ``source`` as one more revision on top."""
 
     def install(source: str) -> Path:
         location = tmp_path / "migrations"
         copytree(migrator.MIGRATIONS_DIR, location, ignore=_no_caches)
-        (location / "versions" / "0002_test.py").write_text(source, encoding="utf-8")
+        script = source.replace("ON_TOP", _ON_TOP)
+        (location / "versions" / f"{_NEXT}_test.py").write_text(script, encoding="utf-8")
         monkeypatch.setattr(migrator, "MIGRATIONS_DIR", location)
-        monkeypatch.setattr(migrator, "HEAD_REVISION", "0002")
+        monkeypatch.setattr(migrator, "HEAD_REVISION", _NEXT)
         return location
 
     return install
@@ -225,7 +259,7 @@ def test_upgrade_to_a_later_revision_backs_up_and_keeps_data(
     scripts_with(_GOOD_REVISION)
 
     with open_database(f"sqlite:///{path}", backup_dir=tmp_path / "backups") as database:
-        assert database.current_revision() == "0002"
+        assert database.current_revision() == _NEXT
 
     assert "note" in _columns(path, "answer")
     assert "nickname" in _columns(path, "trainee")
@@ -278,9 +312,11 @@ def test_failed_migration_can_be_retried_by_a_fixed_version(
     with pytest.raises(MigrationFailed):
         open_database(f"sqlite:///{path}", backup_dir=tmp_path / "backups")
 
-    (location / "versions" / "0002_test.py").write_text(_GOOD_REVISION, encoding="utf-8")
+    (location / "versions" / f"{_NEXT}_test.py").write_text(
+        _GOOD_REVISION.replace("ON_TOP", _ON_TOP), encoding="utf-8"
+    )
     with open_database(f"sqlite:///{path}", backup_dir=tmp_path / "backups") as database:
-        assert database.current_revision() == "0002"
+        assert database.current_revision() == _NEXT
 
 
 def test_foreign_key_check_stops_a_migration_that_leaves_dangling_rows(

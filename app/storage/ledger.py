@@ -1,0 +1,190 @@
+"""The per-trainee hash chain over answers and manager events, as stored.
+
+Every answer and every manager event is a link in its trainee's chain (see
+``app.core.chain``): ``chain_seq`` is its place, ``previous_hash`` the hash of the link
+before it and ``record_hash`` its own. The trainee row keeps the newest hash and the
+length, so a removed newest record is noticed as well as a changed or removed older one.
+
+Chain order is the order of writing, not of the times recorded: records imported from
+another machine are appended after those already here, whatever their times.
+
+Writers append inside their write transaction, with the trainee row locked (``SELECT ...
+FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already lets one writer in at a
+time), so that two writers can never fork a trainee's chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.core.chain import GENESIS, ChainBreak, ChainLink, link_hash, verify_chain
+from app.storage.tables import AnswerRow, EventRow, TraineeRow
+
+ANSWER_RECORD = "answer"
+EVENT_RECORD = "event"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def answer_payload(row: AnswerRow, trainee_uid: str) -> dict[str, object]:
+    """The chained content of an answer: every field it was stored with.
+
+    Revision 0002 holds a frozen copy of this definition; a change here needs a revision
+    that re-chains what is stored.
+    """
+    return {
+        "record": ANSWER_RECORD,
+        "attempt_id": row.attempt_id,
+        "play_id": row.play_id,
+        "trainee": trainee_uid,
+        "scenario_id": row.scenario_id,
+        "scenario_version": row.scenario_version,
+        "pack_id": row.pack_id,
+        "step_id": row.step_id,
+        "decision": row.decision,
+        "expected": row.expected,
+        "revision_index": row.revision_index,
+        "revision_text": row.revision_text,
+        "correct": bool(row.correct),
+        "verdict": row.verdict,
+        "flags_chosen": None if row.flags_chosen is None else list(row.flags_chosen),
+        "flags_missed": list(row.flags_missed),
+        "flags_true": list(row.flags_true),
+        "confidence": row.confidence,
+        "seconds": float(row.seconds),
+        "answered_at": _aware(row.answered_at),
+        "checks_made": list(row.checks_made),
+        "check_minutes": int(row.check_minutes),
+        "hint_taken": bool(row.hint_taken),
+    }
+
+
+def event_payload(row: EventRow, trainee_uid: str) -> dict[str, object]:
+    """The chained content of a manager event."""
+    return {
+        "record": EVENT_RECORD,
+        "event_id": row.event_id,
+        "trainee": trainee_uid,
+        "kind": row.kind,
+        "track_id": row.track_id,
+        "reason": row.reason,
+        "actor": row.actor,
+        "created_at": _aware(row.created_at),
+        "details": dict(row.details),
+    }
+
+
+def lock_trainee(session: Session, trainee_id: int) -> TraineeRow:
+    """The trainee row, locked for the rest of the transaction on PostgreSQL.
+
+    Raises ``LookupError`` when there is no such trainee.
+    """
+    statement = (
+        select(TraineeRow)
+        .where(TraineeRow.id == trainee_id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    row = session.exec(statement).first()
+    if row is None:
+        raise LookupError(f"no trainee with id {trainee_id}")
+    return row
+
+
+def append(session: Session, trainee: TraineeRow, row: AnswerRow | EventRow) -> None:
+    """Link ``row`` at the head of the (locked) ``trainee``'s chain and add it to ``session``."""
+    if trainee.id is None or row.trainee_id != trainee.id:
+        raise ValueError("a record can only join its own trainee's chain")
+    payload = (
+        answer_payload(row, trainee.uid)
+        if isinstance(row, AnswerRow)
+        else event_payload(row, trainee.uid)
+    )
+    row.chain_seq = trainee.chain_length + 1
+    row.previous_hash = trainee.chain_head
+    row.record_hash = link_hash(row.previous_hash, payload)
+    trainee.chain_length = row.chain_seq
+    trainee.chain_head = row.record_hash
+    session.add(row)
+    session.add(trainee)
+    session.flush()
+
+
+def chain_links(session: Session, trainee: TraineeRow) -> list[ChainLink]:
+    """The trainee's answers and events as chain links, in chain order."""
+    answers = session.exec(
+        select(AnswerRow).where(AnswerRow.trainee_id == trainee.id).order_by(col(AnswerRow.id))
+    ).all()
+    events = session.exec(
+        select(EventRow).where(EventRow.trainee_id == trainee.id).order_by(col(EventRow.id))
+    ).all()
+    return links_of(trainee.uid, answers, events)
+
+
+def links_of(
+    trainee_uid: str, answers: Iterable[AnswerRow], events: Iterable[EventRow]
+) -> list[ChainLink]:
+    """Chain links for rows of one trainee, ordered by their place in the chain."""
+    keyed: list[tuple[int, int, str, ChainLink]] = []
+    for answer in answers:
+        keyed.append(
+            (
+                answer.chain_seq,
+                0,
+                answer.attempt_id,
+                ChainLink(
+                    f"{ANSWER_RECORD} {answer.attempt_id}",
+                    answer.previous_hash,
+                    answer.record_hash,
+                    answer_payload(answer, trainee_uid),
+                ),
+            )
+        )
+    for event in events:
+        keyed.append(
+            (
+                event.chain_seq,
+                1,
+                event.event_id,
+                ChainLink(
+                    f"{EVENT_RECORD} {event.event_id}",
+                    event.previous_hash,
+                    event.record_hash,
+                    event_payload(event, trainee_uid),
+                ),
+            )
+        )
+    keyed.sort(key=lambda item: item[:3])
+    return [item[3] for item in keyed]
+
+
+def verify_links(
+    links: list[ChainLink], head: str, length: int, trainee_label: str
+) -> ChainBreak | None:
+    """Check a whole chain, including that it ends where the trainee row says it does."""
+    broken = verify_chain(links)
+    if broken is not None:
+        return broken
+    last = links[-1].record_hash if links else GENESIS
+    if last != head or len(links) != length:
+        return ChainBreak(
+            f"trainee {trainee_label}",
+            f"its chain should hold {length} record(s) ending in {head[:12]}..., but "
+            f"{len(links)} were found ending in {last[:12]}... (a newest record was "
+            "removed, or records were added outside Think Twice)",
+        )
+    return None
+
+
+def payload_matches(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+    """Whether two payloads say the same thing (compared in their chained text form)."""
+    from app.core.chain import canonical_json
+
+    return canonical_json(left) == canonical_json(right)
