@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_run_export)
     _add_db_commands(commands)
     _add_records_commands(commands)
+    _add_content_commands(commands)
     return parser
 
 
@@ -771,3 +772,58 @@ def _cohort_line(cohort: Cohort) -> str:
         f"{cohort.name}{archived}{due}: {len(cohort.members)} member(s) [{members}]; "
         f"tracks: {tracks or 'none'}"
     )
+
+
+def _add_content_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    content = commands.add_parser("content", help="tools for content authors")
+    actions = content.add_subparsers(dest="content_action", metavar="ACTION", required=True)
+    stats = actions.add_parser(
+        "stats", help="counts by answer, flag, difficulty, domain and track; balance rules"
+    )
+    stats.add_argument("packs", nargs="*", type=Path, metavar="DIR", help="extra packs to count")
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+    stats.set_defaults(handler=_run_content_stats)
+
+
+def _run_content_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from app.content.loader import load_library
+    from app.core.stats import library_stats
+
+    packs = [*args.content, *args.packs]
+    for pack in packs:
+        if not pack.is_dir():
+            raise CommandError(f"{pack}: no such content folder")
+    library = load_library([p.resolve() for p in packs])
+    stats = library_stats(library)
+    if args.json:
+        print(json.dumps(stats.to_json_dict(), indent=2, sort_keys=True))
+        return EXIT_OK if stats.all_rules_pass else EXIT_FAILURE
+    print(
+        f"{stats.scenarios} scenarios, {stats.steps} steps, {stats.lessons} lessons, "
+        f"{stats.tracks} tracks; {stats.multi_step_scenarios} scenarios with several steps"
+    )
+    _print_counts("Answers (over steps)", stats.by_answer, stats.steps)
+    _print_counts("Difficulty (scenarios)", stats.by_difficulty, stats.scenarios)
+    _print_counts("Domains (scenarios)", stats.by_domain, stats.scenarios)
+    print("Red flags (true / decoy, over steps):")
+    for flag in sorted(set(stats.flag_true) | set(stats.flag_decoy)):
+        print(f"  {flag:28} {stats.flag_true.get(flag, 0):4} / {stats.flag_decoy.get(flag, 0)}")
+    print("Tracks (lessons, scenarios, estimated minutes):")
+    for track_id, track in sorted(stats.by_track.items()):
+        print(f"  {track_id:28} {track.lessons:3} {track.scenarios:4} {track.minutes:6}")
+    print("Rules:")
+    for rule in stats.rules:
+        mark = "pass" if rule.passed else "FAIL"
+        print(f"  [{mark}] {rule.name}: {rule.detail}")
+    failed = sum(not rule.passed for rule in stats.rules)
+    print("All rules pass." if not failed else f"{failed} rule(s) fail.")
+    return EXIT_OK if not failed else EXIT_FAILURE
+
+
+def _print_counts(title: str, counts: Mapping[Any, int], total: int) -> None:
+    print(f"{title}:")
+    for key, count in sorted(counts.items(), key=lambda item: str(item[0])):
+        share = f"{100 * count / total:5.1f} %" if total else "   - "
+        print(f"  {key!s:28} {count:4}  {share}")

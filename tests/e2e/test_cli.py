@@ -175,3 +175,20 @@ def test_export_csv_to_standard_output(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout.decode("utf-8-sig"))))
     assert len(rows) == len(attempt_ids)
+
+
+def test_content_stats_shows_every_balance_rule_passing() -> None:
+    result = run_app("content", "stats")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[FAIL]" not in result.stdout
+    assert result.stdout.rstrip().endswith("All rules pass.")
+
+
+def test_content_stats_json_lists_the_rules() -> None:
+    import json
+
+    result = run_app("content", "stats", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["scenarios"] >= 72
+    assert all(rule["passed"] for rule in figures["rules"])
