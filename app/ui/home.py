@@ -1,8 +1,9 @@
-"""The home page: tracks with progress, the scenario catalogue, lessons and what to do next."""
+"""The home page: the scenario catalogue, what to do next, the review due, tracks, lessons."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTreeView,
     QVBoxLayout,
@@ -31,6 +33,8 @@ from app.ui.models import (
     CatalogueFilter,
     CatalogueModel,
     LessonListModel,
+    ReviewListModel,
+    ReviewRow,
     catalogue_rows,
     format_score,
     lesson_rows,
@@ -38,9 +42,15 @@ from app.ui.models import (
 from app.ui.style import set_text_role
 from app.ui.widgets import card
 
+if TYPE_CHECKING:
+    from app.services.training import ReviewSuggestion
+
+# Rows of the review list visible before it scrolls.
+REVIEW_ROWS_SHOWN = 4
+
 
 class HomePage(QWidget):
-    """Tracks, catalogue, lessons and "What next".
+    """Tracks, catalogue, lessons, "What next" and "Review due".
 
     Signals:
         scenario_requested(str, str): open a scenario (id) within a track (id or "").
@@ -64,14 +74,26 @@ class HomePage(QWidget):
         outer.setContentsMargins(20, 16, 20, 16)
         outer.setSpacing(16)
         outer.addWidget(self._build_catalogue_card(), 3)
-        side = QVBoxLayout()
+        side_widget = QWidget()
+        side_widget.setObjectName("sideColumn")
+        side = QVBoxLayout(side_widget)
+        side.setContentsMargins(0, 0, 4, 0)
         side.setSpacing(16)
         side.addWidget(self._build_next_card())
+        side.addWidget(self._build_review_card())
         side.addWidget(self._build_tracks_card())
         side.addWidget(self._build_lessons_card(), 1)
-        outer.addLayout(side, 2)
+        # The cards keep their natural height; on a small screen the column scrolls.
+        self.side_scroll = QScrollArea()
+        self.side_scroll.setWidgetResizable(True)
+        self.side_scroll.setWidget(side_widget)
+        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(self.side_scroll, 2)
 
-        self.setTabOrder(self.continue_button, self.difficulty_combo)
+        self.setTabOrder(self.continue_button, self.review_list)
+        self.setTabOrder(self.review_list, self.difficulty_combo)
         self.setTabOrder(self.difficulty_combo, self.flag_combo)
         self.setTabOrder(self.flag_combo, self.lesson_combo)
         self.setTabOrder(self.lesson_combo, self.clear_button)
@@ -164,6 +186,38 @@ class HomePage(QWidget):
         layout.addLayout(row)
         return frame
 
+    def _build_review_card(self) -> QFrame:
+        frame, layout = card()
+        self.review_heading = QLabel(self.tr("&Review due"))
+        set_text_role(self.review_heading, "heading")
+        self.review_model = ReviewListModel(parent=self)
+        self.review_list = QListView()
+        self.review_list.setModel(self.review_model)
+        self.review_list.setAccessibleName(self.tr("Review due"))
+        self.review_list.setAccessibleDescription(
+            self.tr(
+                "Red flags you missed, due for practice, each with a scenario to practise it "
+                "in. Press Enter or double-click to play one."
+            )
+        )
+        self.review_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.review_list.setWordWrap(True)
+        self.review_list.activated.connect(self._on_review_activated)
+        self.review_heading.setBuddy(self.review_list)
+        self.review_empty = QLabel(
+            self.tr(
+                "Nothing is due. A red flag you miss comes back here the next day, in "
+                "another scenario, then at growing intervals while you keep catching it."
+            )
+        )
+        self.review_empty.setWordWrap(True)
+        set_text_role(self.review_empty, "caption")
+        layout.addWidget(self.review_heading)
+        layout.addWidget(self.review_list)
+        layout.addWidget(self.review_empty)
+        self.show_review([])
+        return frame
+
     def _build_tracks_card(self) -> QFrame:
         frame, layout = card("Tracks")
         self.tracks_layout = QVBoxLayout()
@@ -205,6 +259,7 @@ class HomePage(QWidget):
         self.lesson_list.setAccessibleDescription("Press Enter or double-click to read a lesson.")
         self.lesson_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.lesson_list.activated.connect(self._on_lesson_activated)
+        self.lesson_list.setMinimumHeight(self.fontMetrics().height() * 8)
         label.setBuddy(self.lesson_list)
         layout.addWidget(label)
         layout.addWidget(self.lesson_list, 1)
@@ -240,6 +295,49 @@ class HomePage(QWidget):
             bar.setAccessibleDescription(" · ".join([f"{done} of {total} done", *status]))
         self._show_next(next_item(self._library, progress, tracks))
         self._update_empty_hint()
+
+    def show_review(self, suggestions: Sequence[ReviewSuggestion]) -> None:
+        """List the review items due, each with the scenario chosen to practise it."""
+        rows = []
+        for suggestion in suggestions:
+            flag_id = suggestion.item.flag
+            title = None
+            if flag_id is not None:
+                flag = self._library.red_flags.get(flag_id)
+                title = flag.title if flag is not None else flag_id
+            rows.append(
+                ReviewRow(
+                    key=suggestion.item.key,
+                    flag_title=title,
+                    scenario_id=suggestion.scenario.id,
+                    scenario_title=suggestion.scenario.title,
+                    due=suggestion.item.due,
+                )
+            )
+        self.review_model.set_items(rows)
+        self.review_heading.setText(
+            self.tr("&Review due ({count})").format(count=len(rows))
+            if rows
+            else self.tr("&Review due")
+        )
+        self.review_list.setVisible(bool(rows))
+        self.review_empty.setVisible(not rows)
+        if rows:
+            visible = min(len(rows), REVIEW_ROWS_SHOWN)
+            row_height = max(self.review_list.sizeHintForRow(0), self.fontMetrics().height() + 8)
+            frame = 2 * self.review_list.frameWidth()
+            self.review_list.setFixedHeight(visible * row_height + frame + 4)
+            if not self.review_list.currentIndex().isValid():
+                self.review_list.setCurrentIndex(self.review_model.index(0))
+
+    def review_rows(self) -> list[ReviewRow]:
+        """The review items listed, in order."""
+        return [row for row in self.review_model.items() if isinstance(row, ReviewRow)]
+
+    def _on_review_activated(self, index: QModelIndex) -> None:
+        scenario_id = index.data(ID_ROLE)
+        if isinstance(scenario_id, str):
+            self.scenario_requested.emit(scenario_id, "")
 
     def _show_next(self, item: NextItem | None) -> None:
         self._next = item

@@ -7,7 +7,7 @@ the workspace.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -25,6 +25,7 @@ HOME = "home"
 LESSONS = "lessons"
 PROBLEMS = "problems"
 PLAYER = "player"
+DASHBOARD = "dashboard"
 LOADING = "loading"
 
 # Navigation entries: page key, label with mnemonic, shortcut.
@@ -32,6 +33,7 @@ NAVIGATION = (
     (HOME, "&Home", "Ctrl+1"),
     (LESSONS, "&Lessons", "Ctrl+2"),
     (PROBLEMS, "Content &problems", "Ctrl+3"),
+    (DASHBOARD, QT_TRANSLATE_NOOP("MainWindow", "&My progress"), "Ctrl+4"),
 )
 
 
@@ -119,7 +121,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         group = QActionGroup(self)
         group.setExclusive(True)
-        for key, label, shortcut in NAVIGATION:
+        for key, untranslated, shortcut in NAVIGATION:
+            label = self.tr(str(untranslated))
             action = QAction(label, self)
             action.setCheckable(True)
             action.setShortcut(QKeySequence(shortcut))

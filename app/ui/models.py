@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -408,6 +409,39 @@ class ProblemListModel(SimpleListModel):
     def display(self, item: object) -> str:
         assert isinstance(item, ContentProblem)
         return str(item)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One due review item on the home page and the scenario chosen to practise it.
+
+    ``flag_title`` is ``None`` for a good suggestion the trainee blocked.
+    """
+
+    key: str
+    flag_title: str | None
+    scenario_id: str
+    scenario_title: str
+    due: datetime
+
+
+class ReviewListModel(SimpleListModel):
+    """Due review items: what to practise, and in which scenario."""
+
+    def display(self, item: object) -> str:
+        assert isinstance(item, ReviewRow)
+        what = item.flag_title or self.tr("Good advice you blocked")
+        return self.tr("{what} · practise with: {scenario}").format(
+            what=what, scenario=item.scenario_title
+        )
+
+    def tooltip(self, item: object) -> str | None:
+        assert isinstance(item, ReviewRow)
+        return self.tr("Due since {date}").format(date=item.due.strftime("%Y-%m-%d %H:%M UTC"))
+
+    def identifier(self, item: object) -> object:
+        assert isinstance(item, ReviewRow)
+        return item.scenario_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """The scenario player: situation, the assistant's suggestion, the decision, the outcome.
 
-Every step follows the same loop: the trainee decides (Accept, Revise with a revision,
-or Reject), may mark red flags and a confidence, and submits; the answer is recorded
-(committed) before the consequence is shown. After the last step comes the debrief.
-Everything works from the keyboard: A, V, R, 1-9 and Enter, with Tab for the rest.
+Every step follows the same loop: the trainee may first run the step's costed checks
+(simulated minutes) or take a hint, then decides (Accept, Revise with a revision, or
+Reject), may mark red flags and a confidence, and submits; the answer is recorded
+(committed) before the consequence and the step's score are shown. After the last step
+comes the debrief. Everything works from the keyboard: A, V, R, 1-9, C (next check),
+H (hint) and Enter, with Tab for the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextDocumentFragment
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QFrame,
     QHBoxLayout,
@@ -34,8 +37,15 @@ from PySide6.QtWidgets import (
 
 from app.content.render import render_markdown
 from app.core.judging import StepAnswer, StepOutcome
-from app.core.model import ContentLibrary, Decision, Scenario, Step
-from app.core.records import Profile
+from app.core.model import Check, ContentLibrary, Decision, Scenario, Step
+from app.core.records import AnswerRecord, Profile
+from app.core.scoring import (
+    FLAG_WEIGHT,
+    FLAGS_NOT_GIVEN_QUALITY,
+    HINT_PENALTY,
+    StepScore,
+    step_score,
+)
 from app.ui.feedback import (
     DECISION_LABELS,
     bubble_markdown,
@@ -64,6 +74,9 @@ DECISION_HINTS = {
     Decision.REJECT: "Do not apply it.",
 }
 MAX_NUMBERED_REVISIONS = 9
+CHECK_KEY = "C"
+HINT_KEY = "H"
+MINUS = "\N{MINUS SIGN}"
 
 
 class Phase(StrEnum):
@@ -130,6 +143,14 @@ class PlayerPage(QWidget):
         self._started_at = 0.0
         self._revision_order: list[int] = []
         self._results: list[tuple[Step, StepAnswer, StepOutcome]] = []
+        self._records: list[AnswerRecord] = []
+        self._checks_made: list[str] = []
+        self._check_minutes = 0
+        self._hint_taken = False
+        self.check_buttons: list[QPushButton] = []
+        self.check_views: list[SafeMarkdownView] = []
+        self.score_label: QLabel | None = None
+        self.play_score_label: QLabel | None = None
         self._step_feedback: list[QWidget] = []
         self._shortcuts: list[QShortcut] = []
         self.revision_buttons: list[QRadioButton] = []
@@ -197,11 +218,13 @@ class PlayerPage(QWidget):
         panel.setObjectName("decisionPanel")
         outer = QVBoxLayout(panel)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(12)
+        outer.addWidget(self._build_before_card())
         frame, layout = card("Your call")
         question = QLabel("Would you apply this suggestion?")
         question.setWordWrap(True)
         set_text_role(question, "caption")
-        layout.addWidget(question)
+        self._build_hint(layout, question)
 
         self.decision_group = QButtonGroup(self)
         self.decision_group.setExclusive(True)
@@ -273,8 +296,11 @@ class PlayerPage(QWidget):
         set_text_role(self.submit_hint, "caption")
         layout.addWidget(self.submit_hint)
         keys = QLabel(
-            "Keys: A accept · V revise · R reject · 1–9 revision · Tab to flags and "
-            "confidence · Enter submit, then continue"
+            self.tr(
+                "Keys: A accept · V revise · R reject · 1–9 revision · C next check "
+                "(Space or Enter runs it) · H hint · Tab to flags and confidence · "
+                "Enter submit, then continue"
+            )
         )
         keys.setWordWrap(True)
         set_text_role(keys, "caption")
@@ -282,6 +308,53 @@ class PlayerPage(QWidget):
         outer.addWidget(frame)
         outer.addStretch(1)
         return panel
+
+    def _build_before_card(self) -> QFrame:
+        frame, layout = card(self.tr("Check before you decide"))
+        self.checks_box = frame
+        caption = QLabel(
+            self.tr(
+                "Optional. A careful engineer verifies before acting; each check costs "
+                "simulated minutes, worth it when the change is risky."
+            )
+        )
+        caption.setWordWrap(True)
+        set_text_role(caption, "caption")
+        layout.addWidget(caption)
+        self.check_rows = QVBoxLayout()
+        self.check_rows.setSpacing(6)
+        layout.addLayout(self.check_rows)
+        self.check_time_label = QLabel()
+        self.check_time_label.setWordWrap(True)
+        set_text_role(self.check_time_label, "caption")
+        layout.addWidget(self.check_time_label)
+        return frame
+
+    def _build_hint(self, layout: QVBoxLayout, question: QLabel) -> None:
+        self.hint_button = QPushButton(self.tr("Hint (H)"))
+        self.hint_button.setAccessibleName(self.tr("Hint (key H)"))
+        self.hint_button.setAccessibleDescription(
+            self.tr(
+                "Shows the question to ask about one of the red flags; costs {penalty}."
+            ).format(penalty=f"{HINT_PENALTY:g}")
+        )
+        self.hint_button.setToolTip(
+            self.tr("Show a question that points at a red flag (costs {penalty}). Key: H").format(
+                penalty=f"{HINT_PENALTY:g}"
+            )
+        )
+        self.hint_button.clicked.connect(self.take_hint)
+        row = QHBoxLayout()
+        row.addWidget(question, 1)
+        row.addWidget(self.hint_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+        self.hint_label = QLabel()
+        self.hint_label.setObjectName("hint")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.setTextFormat(Qt.TextFormat.PlainText)
+        set_text_role(self.hint_label, "body")
+        self.hint_label.hide()
+        layout.addWidget(self.hint_label)
 
     def _install_shortcuts(self) -> None:
         def add(sequence: QKeySequence, slot: Callable[[], object]) -> None:
@@ -298,6 +371,8 @@ class PlayerPage(QWidget):
             add(QKeySequence(digit), functools.partial(self.choose_revision, number))
             keypad = Qt.KeyboardModifier.KeypadModifier.value | digit.value
             add(QKeySequence(keypad), functools.partial(self.choose_revision, number))
+        add(QKeySequence(CHECK_KEY), self.focus_next_check)
+        add(QKeySequence(HINT_KEY), self.take_hint)
         add(QKeySequence(Qt.Key.Key_Return), self.press_enter)
         add(
             QKeySequence(Qt.KeyboardModifier.KeypadModifier.value | Qt.Key.Key_Enter.value),
@@ -346,6 +421,11 @@ class PlayerPage(QWidget):
         return self._play_id
 
     @property
+    def records(self) -> list[AnswerRecord]:
+        """The answers of this play recorded (committed) so far, oldest first."""
+        return list(self._records)
+
+    @property
     def revision_order(self) -> list[int]:
         """The file index of the revision shown as number 1, 2, ..."""
         return list(self._revision_order)
@@ -356,6 +436,21 @@ class PlayerPage(QWidget):
             if button.isChecked():
                 return decision
         return None
+
+    @property
+    def checks_made(self) -> list[str]:
+        """Labels of the checks made on this step, in the order made."""
+        return list(self._checks_made)
+
+    @property
+    def check_minutes(self) -> int:
+        """Simulated minutes spent on this step's checks."""
+        return self._check_minutes
+
+    @property
+    def hint_taken(self) -> bool:
+        """Whether the hint was shown on this step."""
+        return self._hint_taken
 
     def chosen_revision_number(self) -> int | None:
         """The on-screen number (1-based) of the chosen revision."""
@@ -372,6 +467,7 @@ class PlayerPage(QWidget):
         self._play_id = self._training.new_play_id()
         self._step_index = 0
         self._results = []
+        self._records = []
         self._clear_conversation()
         self.title_label.setText(scenario.title)
         self.panel_scroll.show()
@@ -413,6 +509,8 @@ class PlayerPage(QWidget):
         self.feedback_view = None
         self.debrief_view = None
         self.verdict_label = None
+        self.score_label = None
+        self.check_views = []
 
     def _scroll_to(self, widget: QWidget) -> None:
         def scroll() -> None:
@@ -516,8 +614,152 @@ class PlayerPage(QWidget):
         if self.flag_list.checkboxes:
             self.flags_label.setBuddy(self.flag_list.checkboxes[0])
         self.confidence_box.setCurrentIndex(0)
+        self._reset_checks_and_hint(step)
         self._update_submit()
         self._update_tab_order()
+
+    def _reset_checks_and_hint(self, step: Step) -> None:
+        self._checks_made = []
+        self._check_minutes = 0
+        self._hint_taken = False
+        self.check_views = []
+        for button in self.check_buttons:
+            self.check_rows.removeWidget(button)
+            button.hide()
+            button.deleteLater()
+        self.check_buttons = []
+        for check in step.checks:
+            button = QPushButton(self._check_button_text(check, made=False))
+            button.setAccessibleName(
+                self.tr("Run check: {label}, {minutes} simulated minutes").format(
+                    label=plain_text(check.label), minutes=check.minutes
+                )
+            )
+            button.setToolTip(
+                self.tr("Costs {minutes} simulated minutes. Key C moves here.").format(
+                    minutes=check.minutes
+                )
+            )
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.clicked.connect(functools.partial(self.run_check, check))
+            self.check_rows.addWidget(button)
+            self.check_buttons.append(button)
+        self.checks_box.setVisible(bool(step.checks))
+        self._update_check_time()
+        # Every step offers the hint: offering it only where red flags exist would tell
+        # the trainee which suggestions are harmless before they decide.
+        self.hint_button.setEnabled(True)
+        self.hint_button.setText(self.tr("Hint (H)"))
+        self.hint_label.clear()
+        self.hint_label.hide()
+
+    def _check_button_text(self, check: Check, *, made: bool) -> str:
+        # Labels may carry Markdown code spans; a button shows them as plain words.
+        label = plain_text(check.label)
+        if made:
+            return self.tr("✓ Ran: {label} ({minutes} min)").format(
+                label=label, minutes=check.minutes
+            )
+        return self.tr("Run: {label} ({minutes} min)").format(label=label, minutes=check.minutes)
+
+    def _update_check_time(self) -> None:
+        self.check_time_label.setText(
+            self.tr("Simulated time spent checking: {minutes} min").format(
+                minutes=self._check_minutes
+            )
+        )
+
+    def run_check(self, check: Check) -> None:
+        """Make one of the step's checks (once): show what it reveals, count its minutes."""
+        step = self.step
+        if self._phase is not Phase.DECIDING or step is None or check not in step.checks:
+            return
+        if check.label in self._checks_made:
+            return
+        self._checks_made.append(check.label)
+        self._check_minutes += check.minutes
+        self._update_check_time()
+        button = self.check_buttons[step.checks.index(check)]
+        button.setText(self._check_button_text(check, made=True))
+        button.setAccessibleName(
+            self.tr("Check made: {label}").format(label=plain_text(check.label))
+        )
+        # A disabled button would hand the focus on by itself; choose where it goes.
+        self._focus_after_check(button)
+        button.setEnabled(False)
+
+        frame, layout = card()
+        heading = QLabel(self.tr("Check: {label}").format(label=plain_text(check.label)))
+        heading.setTextFormat(Qt.TextFormat.PlainText)  # content text is never markup here
+        heading.setWordWrap(True)
+        set_text_role(heading, "heading")
+        layout.addWidget(heading)
+        cost = QLabel(
+            self.tr("{minutes} simulated min · what you found:").format(minutes=check.minutes)
+        )
+        set_text_role(cost, "caption")
+        layout.addWidget(cost)
+        view = self._markdown_view(
+            check.reveals,
+            self.tr("What the check revealed: {label}").format(label=plain_text(check.label)),
+        )
+        layout.addWidget(view)
+        self._append(frame)
+        self._scroll_to(frame)
+        self.check_views.append(view)
+
+    def _focus_after_check(self, made: QPushButton) -> None:
+        remaining = [b for b in self.check_buttons if b.isEnabled() and b is not made]
+        if remaining:
+            position = self.check_buttons.index(made)
+            later = [b for b in remaining if self.check_buttons.index(b) > position]
+            target = (later or remaining)[0]
+        else:
+            target = self.decision_buttons[Decision.ACCEPT]
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focus_next_check(self) -> None:
+        """Move the focus to the next check not made yet (what C does); Space runs it."""
+        if self._phase is not Phase.DECIDING:
+            return
+        open_checks = [b for b in self.check_buttons if b.isEnabled()]
+        if not open_checks:
+            return
+        focused = QApplication.focusWidget()
+        if isinstance(focused, QPushButton) and focused in open_checks:
+            position = open_checks.index(focused)
+            target = open_checks[(position + 1) % len(open_checks)]
+        else:
+            target = open_checks[0]
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def hint_text(self, step: Step) -> str:
+        """The hint for ``step``: the catalogue question of its first true red flag."""
+        for flag_id in step.flags:
+            flag = self._library.red_flags.get(flag_id)
+            if flag is not None:
+                return flag.question
+        return self.tr(
+            "Is there a real reason to doubt this suggestion? Not every suggestion is "
+            "dangerous: check what it touches and what it rests on, then decide."
+        )
+
+    def take_hint(self) -> None:
+        """Show the hint (what H does); taking it costs a little of the step's score."""
+        step = self.step
+        if self._phase is not Phase.DECIDING or step is None or self._hint_taken:
+            return
+        self._hint_taken = True
+        self.hint_label.setText(self.tr("Hint: {question}").format(question=self.hint_text(step)))
+        self.hint_label.show()
+        self.hint_button.setText(
+            self.tr("Hint taken ({minus}{penalty})").format(
+                minus=MINUS, penalty=f"{HINT_PENALTY:g}"
+            )
+        )
+        if self.hint_button.hasFocus():
+            self.decision_buttons[Decision.ACCEPT].setFocus(Qt.FocusReason.OtherFocusReason)
+        self.hint_button.setEnabled(False)
 
     def _revision_row(self, position: int, text: str) -> QWidget:
         row = QWidget()
@@ -542,7 +784,8 @@ class PlayerPage(QWidget):
         return row
 
     def _update_tab_order(self) -> None:
-        chain: list[QWidget] = [*self.decision_buttons.values()]
+        chain: list[QWidget] = [*self.check_buttons, self.hint_button]
+        chain += self.decision_buttons.values()
         chain += self.revision_buttons
         chain += [*self.flag_list.focus_chain(), self.confidence_box, self.submit_button]
         for first, second in itertools.pairwise(chain):
@@ -591,9 +834,16 @@ class PlayerPage(QWidget):
         self.submit_hint.setText(hint)
 
     def press_enter(self) -> None:
-        """Enter: submit while deciding, then continue, then go to the next scenario."""
+        """Enter: submit while deciding, then continue, then go to the next scenario.
+
+        On a check or the hint button, Enter presses that button instead of submitting.
+        """
         if self._phase is Phase.DECIDING:
-            if self.submit_button.isEnabled():
+            focused = QApplication.focusWidget()
+            if focused is not None and focused in (*self.check_buttons, self.hint_button):
+                assert isinstance(focused, QPushButton)
+                focused.click()
+            elif self.submit_button.isEnabled():
                 self.submit()
         elif self._phase is Phase.FEEDBACK:
             self.continue_()
@@ -621,6 +871,9 @@ class PlayerPage(QWidget):
             flags=self.flag_list.stated_flags(),
             confidence=self.confidence_box.confidence(),
             seconds=max(0.0, self._clock() - self._started_at),
+            checks_made=tuple(self._checks_made),
+            check_minutes=self._check_minutes,
+            hint_taken=self._hint_taken,
         )
 
     def submit(self) -> None:
@@ -638,15 +891,76 @@ class PlayerPage(QWidget):
         )
         if result is None:
             return  # nothing was saved; the trainee can submit again
-        _record, outcome = result
+        record, outcome = result
         self._results.append((step, answer, outcome))
+        self._records.append(record)
         self._phase = Phase.FEEDBACK
         self.panel.setEnabled(False)
         self.submit_button.setEnabled(False)
         self.answer_recorded.emit(scenario.id, step.id)
-        self._show_feedback(step, answer, outcome)
+        self._show_feedback(step, answer, outcome, record)
 
-    def _show_feedback(self, step: Step, answer: StepAnswer, outcome: StepOutcome) -> None:
+    def score_lines(self, score: StepScore, record: AnswerRecord) -> list[str]:
+        """The step's score and its parts, in words."""
+        lines = [self.tr("Step score: {total} of 1").format(total=f"{score.total:.2f}")]
+        credit = score.decision_credit
+        if credit >= 1.0:
+            lines.append(self.tr("Decision: full credit (1)."))
+        elif credit > 0:
+            lines.append(
+                self.tr("Decision: half credit ({credit:g}): safe, but not the best call.").format(
+                    credit=credit
+                )
+            )
+        else:
+            lines.append(self.tr("Decision: no credit (0), so the red flags do not count."))
+        if credit > 0:
+            quality = FLAGS_NOT_GIVEN_QUALITY if score.flag_quality is None else score.flag_quality
+            cost = credit * FLAG_WEIGHT * (1 - quality)
+            if score.flag_quality is None:
+                lines.append(
+                    self.tr("Red flags: not given, counted as half right: {minus}{cost}.").format(
+                        minus=MINUS, cost=f"{cost:.2f}"
+                    )
+                )
+            elif cost > 0:
+                lines.append(
+                    self.tr(
+                        "Red flags: {quality} of 1 for the flags you named: {minus}{cost}."
+                    ).format(quality=f"{score.flag_quality:.2f}", minus=MINUS, cost=f"{cost:.2f}")
+                )
+            else:
+                lines.append(self.tr("Red flags: all right, nothing taken off."))
+        if score.check_adjustment > 0:
+            lines.append(
+                self.tr("Checks: +{bonus} for checking before blocking a harmful change.").format(
+                    bonus=f"{score.check_adjustment:.2f}"
+                )
+            )
+        elif score.check_adjustment < 0:
+            lines.append(
+                self.tr(
+                    "Checks: {minus}{cost} for {minutes} simulated min spent checking a "
+                    "good change."
+                ).format(
+                    minus=MINUS, cost=f"{-score.check_adjustment:.2f}", minutes=record.check_minutes
+                )
+            )
+        elif record.checks_made:
+            lines.append(
+                self.tr("Checks: no change (checking earns credit only before a right call).")
+            )
+        if score.hint_penalty:
+            lines.append(
+                self.tr("Hint taken: {minus}{penalty}").format(
+                    minus=MINUS, penalty=f"{score.hint_penalty:g}"
+                )
+            )
+        return lines
+
+    def _show_feedback(
+        self, step: Step, answer: StepAnswer, outcome: StepOutcome, record: AnswerRecord
+    ) -> None:
         scenario = self._scenario
         assert scenario is not None
         verdict = QFrame()
@@ -667,8 +981,13 @@ class PlayerPage(QWidget):
         detail_label = QLabel(" ".join(details))
         detail_label.setWordWrap(True)
         set_text_role(detail_label, "body")
+        self.score_label = QLabel("\n".join(self.score_lines(step_score(record), record)))
+        self.score_label.setWordWrap(True)
+        self.score_label.setTextFormat(Qt.TextFormat.PlainText)
+        set_text_role(self.score_label, "body")
         verdict_layout.addWidget(self.verdict_label)
         verdict_layout.addWidget(detail_label)
+        verdict_layout.addWidget(self.score_label)
         repolish(verdict)
 
         consequence_frame, consequence_layout = card()
@@ -733,6 +1052,13 @@ class PlayerPage(QWidget):
         set_text_role(score, "subheading")
         score.setWordWrap(True)
         layout.addWidget(score)
+        if self._records:
+            mean = sum(step_score(r).total for r in self._records) / len(self._records)
+            self.play_score_label = QLabel(
+                self.tr("Score for this play: {score} %").format(score=round(mean * 100))
+            )
+            set_text_role(self.play_score_label, "body")
+            layout.addWidget(self.play_score_label)
         for number, (_step, answer, outcome) in enumerate(self._results, start=1):
             line = QLabel(step_summary(number, answer, outcome))
             set_text_role(line, "caption")

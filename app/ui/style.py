@@ -115,6 +115,9 @@ QLabel#avatar {{
 }}
 QLabel[textRole="caption"] {{ color: {t.muted_text}; }}
 QLabel#errorText {{ color: {t.wrong}; }}
+QLabel#hint {{
+    background: {t.accent_soft}; color: {t.text}; border-radius: 6px; padding: 6px 8px;
+}}
 QLabel#badge {{
     background: {t.caution_soft}; color: {t.caution}; border: 1px solid {t.caution};
     border-radius: 6px; padding: 1px 6px;
@@ -169,6 +172,10 @@ QHeaderView::section {{
     background: {t.surface_alt}; color: {t.muted_text}; border: none;
     border-bottom: 1px solid {t.border}; padding: 4px 6px;
 }}
+QGraphicsView {{ background: {t.surface}; border: 1px solid transparent; }}
+QGraphicsView:focus {{ border: 2px solid {t.focus}; }}
+QPlainTextEdit#numbers {{ background: transparent; border: 2px solid transparent; }}
+QPlainTextEdit#numbers:focus {{ border: 2px dotted {t.focus}; }}
 QTextBrowser#embedded {{ background: transparent; border: none; }}
 QTextBrowser#embedded:focus {{ border: 2px dotted {t.focus}; }}
 QRadioButton:focus, QCheckBox:focus {{ color: {t.focus}; }}
@@ -179,7 +186,9 @@ QProgressBar {{
 QProgressBar::chunk {{ background: {t.progress}; border-radius: 4px; }}
 QScrollArea {{ background: transparent; border: none; }}
 QScrollArea > QWidget#qt_scrollarea_viewport {{ background: transparent; }}
-QWidget#conversation, QWidget#decisionPanel {{ background: transparent; }}
+QWidget#conversation, QWidget#decisionPanel, QWidget#sideColumn {{
+    background: transparent;
+}}
 QScrollBar:vertical {{ background: transparent; width: 12px; margin: 0; }}
 QScrollBar::handle:vertical {{
     background: {t.border}; border-radius: 5px; min-height: 32px; margin: 2px;

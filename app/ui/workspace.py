@@ -6,19 +6,23 @@ Created once the content and the database are open (after the window's first pai
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core.records import Profile, TraineeProgress
+from app.ui.dashboard import DashboardPage
 from app.ui.home import HomePage
 from app.ui.lesson_page import LessonPage
-from app.ui.main_window import HOME, LESSONS, PLAYER, PROBLEMS, MainWindow
+from app.ui.main_window import DASHBOARD, HOME, LESSONS, PLAYER, PROBLEMS, MainWindow
 from app.ui.markdown_view import UrlOpener, open_in_browser
 from app.ui.notices import call_service, show_message
 from app.ui.player import Phase, PlayerPage
 from app.ui.problems_page import ProblemsPage
 from app.ui.profile_dialog import ProfileDialog, SwitchProfileDialog
+from app.ui.progress_data import ProgressData, progress_data
 
 if TYPE_CHECKING:
     from app.services.bootstrap import AppContext
@@ -42,7 +46,9 @@ class Workspace(QObject):
         *,
         open_url: UrlOpener = open_in_browser,
         rng: random.Random | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """``now`` tells the time for the review schedule (tests move it forward)."""
         super().__init__(window)
         self.window = window
         self.context = context
@@ -51,15 +57,18 @@ class Workspace(QObject):
         self.profile: Profile | None = None
         self.profile_dialog: ProfileDialog | SwitchProfileDialog | None = None
         self._pending_scenario: tuple[str, str] | None = None
+        self._now = now or (lambda: datetime.now(UTC))
 
         self.home = HomePage(self.library)
         self.lessons = LessonPage(self.library, open_url=open_url)
         self.problems = ProblemsPage(self.library.problems)
         self.player = PlayerPage(self.library, self.training, open_url=open_url, rng=rng)
+        self.dashboard = DashboardPage(self.library)
         window.add_page(HOME, self.home)
         window.add_page(LESSONS, self.lessons)
         window.add_page(PROBLEMS, self.problems)
         window.add_page(PLAYER, self.player)
+        window.add_page(DASHBOARD, self.dashboard)
         window.set_problem_count(len(self.library.problems))
         window.set_database_location(context.database.location)
         window.set_navigation_enabled(True)
@@ -80,7 +89,17 @@ class Workspace(QObject):
         if key == HOME:
             self.go_home()
             return
+        if key == DASHBOARD:
+            self.show_dashboard()
+            return
         self.window.show_page(key)
+
+    def show_dashboard(self) -> None:
+        """Show "My progress" for the trainee, with fresh numbers."""
+        self.player.leave()
+        self.refresh_dashboard()
+        self.window.show_page(DASHBOARD)
+        self.dashboard.focus_first_chart()
 
     def go_home(self) -> None:
         """Show the home page with fresh progress."""
@@ -94,6 +113,7 @@ class Workspace(QObject):
         profile = self.profile
         if profile is None:
             self.home.show_progress(TraineeProgress(), [])
+            self.home.show_review([])
             self.lessons.set_read(())
             return
         progress = call_service(
@@ -106,6 +126,38 @@ class Workspace(QObject):
             return
         self.home.show_progress(progress, tracks)
         self.lessons.set_read(progress.lessons_read)
+        review = call_service(
+            self.window,
+            "read your review schedule",
+            lambda: self.training.review_queue(profile, self._now()),
+        )
+        self.home.show_review(review or [])
+        if self.window.current_page_key() == DASHBOARD:
+            self.refresh_dashboard()
+
+    def progress_data(self) -> ProgressData | None:
+        """The dashboard's numbers for the trainee (``None`` without one, or on error)."""
+        profile = self.profile
+        if profile is None:
+            return None
+        training, library = self.training, self.library
+
+        def load() -> ProgressData:
+            return progress_data(
+                profile.display_name,
+                training.history(profile).counted_answers(),
+                training.metrics(profile),
+                training.baseline_followup(profile),
+                library,
+            )
+
+        return call_service(self.window, "read your progress", load)
+
+    def refresh_dashboard(self) -> None:
+        """Re-read the trainee's answers into the dashboard's charts."""
+        data = self.progress_data()
+        if data is not None:
+            self.dashboard.show_data(data)
 
     def open_scenario(self, scenario_id: str, track_id: str = "") -> bool:
         """Open the player on a scenario; tell the trainee when there is no such one."""

@@ -11,6 +11,7 @@ import random
 import struct
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,10 @@ steps:
   - id: typo
     answer: accept
     decoys: [irreversible]
+    checks:
+      - label: Read the whole diff
+        minutes: 2
+        reveals: "One word changes, in one log line of `log.py`."
 ---
 
 ## Situation
@@ -205,6 +210,13 @@ steps:
     answer: reject
     flags: [irreversible, blast-radius]
     decoys: [data-exposure]
+    checks:
+      - label: List what depends on `legacy`
+        minutes: 2
+        reveals: "CHECK-DEPENDS: `pg_depend` lists **14 views** in `billing` that read `legacy`."
+      - label: Look for a recent backup
+        minutes: 3
+        reveals: "CHECK-BACKUP: the last backup of `legacy` is *nine days* old."
 ---
 
 ## Situation
@@ -363,8 +375,28 @@ def rng() -> random.Random:
     return random.Random(7)
 
 
+class Clock:
+    """The time the interface is told, for the review schedule; tests move it forward."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
 @pytest.fixture
-def workspace(qtbot: Any, context: Any, opener: RecordingOpener, rng: random.Random) -> Any:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def workspace(
+    qtbot: Any, context: Any, opener: RecordingOpener, rng: random.Random, clock: Clock
+) -> Any:
     """The loaded main window for a trainee "Ada Example", shown and active."""
     from PySide6.QtWidgets import QApplication
 
@@ -377,7 +409,7 @@ def workspace(qtbot: Any, context: Any, opener: RecordingOpener, rng: random.Ran
     apply_theme(app)
     window = MainWindow()
     qtbot.addWidget(window)
-    space = Workspace(window, context, open_url=opener, rng=rng)
+    space = Workspace(window, context, open_url=opener, rng=rng, now=clock)
     space.set_profile(context.training.create_profile("Ada Example", "ada-001", "Platform"))
     window.resize(1200, 800)
     window.show()
