@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
+from app.content.cache import ContentCache, file_key
 from app.content.files import PackFiles, ReadError, find_pack_files, read_text
 from app.content.locations import builtin_pack_root
 from app.content.parsing import (
@@ -81,11 +82,24 @@ class _Catalogue:
 
 
 def load_library(
-    extra_packs: Sequence[Path] = (), *, builtin: Path | None = None
+    extra_packs: Sequence[Path] = (),
+    *,
+    builtin: Path | None = None,
+    cache_path: Path | None = None,
 ) -> ContentLibrary:
-    """Load the built-in pack (id ``core``) and then ``extra_packs``, in that order."""
+    """Load the built-in pack (id ``core``) and then ``extra_packs``, in that order.
+
+    With ``cache_path``, a file whose path, size and modification time match the content
+    index there is taken from it instead of being parsed again, and the index is rewritten
+    when anything changed. The result is the same as without it; a missing, stale or
+    unreadable index only means a full load.
+    """
     with _collector_paused():
-        return _load(extra_packs, builtin)
+        cache = ContentCache.open(cache_path) if cache_path is not None else None
+        library = _load(extra_packs, builtin, cache)
+        if cache is not None:
+            cache.save()
+        return library
 
 
 @contextmanager
@@ -104,7 +118,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(extra_packs: Sequence[Path], builtin: Path | None) -> ContentLibrary:
+def _load(
+    extra_packs: Sequence[Path], builtin: Path | None, cache: ContentCache | None
+) -> ContentLibrary:
     library = ContentLibrary()
     catalogue = _Catalogue()
     roots: set[Path] = set()
@@ -115,7 +131,7 @@ def _load(extra_packs: Sequence[Path], builtin: Path | None) -> ContentLibrary:
         if root is None or root in roots:
             continue  # the same folder given twice is loaded once
         roots.add(root)
-        _load_pack(root, is_builtin, library, catalogue)
+        _load_pack(root, is_builtin, library, catalogue, cache)
     _cross_check(catalogue, library.problems)
     library.red_flags = {key: item.value for key, item in catalogue.flags.items()}
     library.lessons = {key: item.value for key, item in catalogue.lessons.items()}
@@ -139,7 +155,11 @@ def _pack_root(path: Path, library: ContentLibrary) -> Path | None:
 
 
 def _load_pack(
-    root: Path, is_builtin: bool, library: ContentLibrary, catalogue: _Catalogue
+    root: Path,
+    is_builtin: bool,
+    library: ContentLibrary,
+    catalogue: _Catalogue,
+    cache: ContentCache | None,
 ) -> None:
     problems = library.problems
     files = find_pack_files(root)
@@ -158,17 +178,17 @@ def _load_pack(
         return
     library.packs[pack.id] = pack
     if files.red_flags is not None:
-        flags = _read_and_parse(files.red_flags, parse_red_flags, pack.id, problems)
+        flags = _read_and_parse(files.red_flags, parse_red_flags, pack.id, problems, cache)
         if flags is not None:
             _add_flags(flags, catalogue, problems)
     for path in files.lessons:
-        lesson = _read_and_parse(path, parse_lesson, pack.id, problems)
+        lesson = _read_and_parse(path, parse_lesson, pack.id, problems, cache)
         _add(path, lesson, "lesson", catalogue.lessons, catalogue, problems)
     for path in files.scenarios:
-        scenario = _read_and_parse(path, parse_scenario, pack.id, problems)
+        scenario = _read_and_parse(path, parse_scenario, pack.id, problems, cache)
         _add(path, scenario, "scenario", catalogue.scenarios, catalogue, problems)
     for path in files.tracks:
-        track = _read_and_parse(path, parse_track, pack.id, problems)
+        track = _read_and_parse(path, parse_track, pack.id, problems, cache)
         _add(path, track, "track", catalogue.tracks, catalogue, problems)
 
 
@@ -177,11 +197,25 @@ def _read_and_parse(
     parse: Callable[[str, Path, str], Parsed[T]],
     pack_id: str,
     problems: list[ContentProblem],
+    cache: ContentCache | None = None,
 ) -> Parsed[T] | None:
+    kind = parse.__name__
+    key = file_key(path) if cache is not None else None
+    if cache is not None and key is not None:
+        hit = cache.get(key, kind, pack_id)
+        if hit is not None:
+            problems.extend(hit.problems)
+            if not hit.readable:
+                return None
+            value: T | None = hit.value  # type: ignore[assignment]  # stored by this kind
+            return Parsed(path, value, list(hit.problems), _Relocator(path, parse, pack_id))
     try:
         text = read_text(path)
     except ReadError as error:
-        problems.append(ContentProblem(path, error.message, error.line))
+        problem = ContentProblem(path, error.message, error.line)
+        problems.append(problem)
+        if cache is not None and key is not None:
+            cache.put(key, kind, pack_id, None, (problem,), readable=False)
         return None
     try:
         parsed = parse(text, path, pack_id)
@@ -196,7 +230,37 @@ def _read_and_parse(
         )
         return None
     problems.extend(parsed.problems)
+    if cache is not None and key is not None:
+        cache.put(key, kind, pack_id, parsed.value, parsed.problems)
     return parsed
+
+
+class _Relocator(Generic[T]):
+    """Finds the line of a key in a file taken from the content index.
+
+    The index keeps no line map, so the first problem found later (an unknown id, a
+    clash) parses the file again; that happens only for files with such problems.
+    """
+
+    def __init__(
+        self, path: Path, parse: Callable[[str, Path, str], Parsed[T]], pack_id: str
+    ) -> None:
+        self._path = path
+        self._parse = parse
+        self._pack_id = pack_id
+        self._locate: Callable[[Location], int] | None = None
+
+    def __call__(self, location: Location) -> int:
+        if self._locate is None:
+            try:
+                self._locate = self._parse(read_text(self._path), self._path, self._pack_id).locate
+            except Exception:  # the file changed or vanished since: point at its top
+                self._locate = _first_line
+        return self._locate(location)
+
+
+def _first_line(_location: Location) -> int:
+    return 1
 
 
 def _pack(root: Path, is_builtin: bool, files: PackFiles, problems: list[ContentProblem]) -> Pack:
