@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["csv", "json", "xapi", "bundle", "pdf"],
         dest="export_format",
         help="csv (per answer, or per trainee and track with --detail tracks), json, xapi "
-        "(a JSON array, or JSON lines when FILE ends with .jsonl), or bundle (records to "
-        "import on another machine; a zip file when FILE ends with .zip)",
+        "(a JSON array, or JSON lines when FILE ends with .jsonl), bundle (records to "
+        "import on another machine; a zip file when FILE ends with .zip), or pdf (a cohort "
+        "report with the certificates of passed trainees; needs --out)",
     )
     export.add_argument(
         "--out", type=Path, metavar="FILE", help="write to FILE (default: standard output)"
@@ -100,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--detail",
-        choices=["tracks", "answers"],
-        help="one row per trainee and track, or per answer",
+        choices=["tracks", "answers", "sessions"],
+        help="one row per trainee and track, per answer, or per attended room session",
     )
     export.add_argument(
         "--profile",
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=_run_export)
     _add_db_commands(commands)
     _add_records_commands(commands)
+    _add_demo_data_command(commands)
     _add_content_commands(commands)
     return parser
 
@@ -198,11 +200,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
     export_format = ExportFormat(args.export_format)
     if export_format is ExportFormat.PDF:
-        # Certificates and cohort reports as PDF come with the manager screens.
-        raise CommandError(
-            "PDF export is not available yet in this version of Think Twice; "
-            "use --format csv, json, xapi or bundle."
-        )
+        return _run_pdf_export(args)
     detail = Detail(args.detail) if args.detail else None
     since = _since(args.since, parse_since)
     out: Path | None = args.out
@@ -258,11 +256,56 @@ def _run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_pdf_export(args: argparse.Namespace) -> int:
+    """A cohort report with the certificates of its passed trainees, as one PDF (manager).
+
+    Certificates are issued first (idempotent). The report is drawn with Qt, so an
+    offscreen application is created when none runs.
+    """
+    from app.services.bootstrap import open_context
+    from app.services.errors import StorageError
+    from app.services.exports import parse_since
+
+    out: Path | None = args.out
+    if out is None:
+        raise CommandError("a PDF report needs a file: add --out FILE.pdf")
+    if args.subject_profile:
+        raise CommandError(
+            "a PDF report covers a cohort or every trainee and needs the manager "
+            "passphrase; leave out --profile"
+        )
+    since = _since(args.since, parse_since)
+    from app.ui.pdf_reports import ensure_application, export_pdf
+
+    _application = ensure_application()  # kept alive while the report is drawn
+    try:
+        with open_context(_config(args)) as context:
+            manager = context.manager
+            session = _manager_session(manager)
+            count = _write_atomically(
+                out,
+                args.overwrite,
+                lambda stream: export_pdf(
+                    manager, session, stream, cohort=args.cohort, track=args.track, since=since
+                ),
+            )
+    except (StorageError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    print(
+        f"Exported a PDF report of {count} record(s), with the certificates of the passed "
+        f"trainees, to {out}.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _export_unit(export_format: object, detail: object) -> str:
     from app.services.exports import Detail, ExportFormat
 
     if export_format is ExportFormat.XAPI:
         return "statement(s)"
+    if export_format is ExportFormat.CSV and detail is Detail.SESSIONS:
+        return "attended session record(s)"
     if export_format is ExportFormat.CSV and detail is not Detail.TRACKS:
         return "answer(s)"
     return "record(s)"
@@ -326,11 +369,11 @@ def _revision_text(revision: str | None) -> str:
 
 
 def _run_db_status(args: argparse.Namespace) -> int:
+    from app.services.bootstrap import schema_status
     from app.services.errors import StorageError
-    from app.storage.database import inspect_schema
 
     try:
-        status = inspect_schema(_config(args).effective_database_url())
+        status = schema_status(_config(args))
     except StorageError as error:
         raise CommandError(str(error)) from error
     print(f"Database: {status.location}")
@@ -350,14 +393,13 @@ def _run_db_status(args: argparse.Namespace) -> int:
 
 
 def _run_db_upgrade(args: argparse.Namespace) -> int:
-    from app.services.bootstrap import open_records
+    from app.services.bootstrap import open_records, schema_status
     from app.services.errors import StorageError
-    from app.storage.database import inspect_schema
 
     config = _config(args)
     backups_before = _files_in(config.backup_dir)
     try:
-        before = inspect_schema(config.effective_database_url())
+        before = schema_status(config)
         # Opening migrates to the head, backing up a SQLite file with data first.
         with open_records(config) as database:
             after = database.current_revision()
@@ -827,3 +869,35 @@ def _print_counts(title: str, counts: Mapping[Any, int], total: int) -> None:
     for key, count in sorted(counts.items(), key=lambda item: str(item[0])):
         share = f"{100 * count / total:5.1f} %" if total else "   - "
         print(f"  {key!s:28} {count:4}  {share}")
+
+
+def _add_demo_data_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo-data", help="fill the database with a plausible cohort of trainees and answers"
+    )
+    demo.add_argument("--trainees", type=int, required=True, metavar="N")
+    demo.add_argument("--answers-per-trainee", type=int, required=True, metavar="M")
+    demo.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="the same seed, the same data"
+    )
+    demo.set_defaults(handler=_run_demo_data)
+
+
+def _run_demo_data(args: argparse.Namespace) -> int:
+    from app.services.bootstrap import open_context
+    from app.services.demo_data import DemoDataError, generate_demo_data, summary_line
+    from app.services.errors import StorageError
+
+    try:
+        with open_context(_config(args)) as context:
+            summary = generate_demo_data(
+                context.database,
+                context.library,
+                trainees=args.trainees,
+                answers_per_trainee=args.answers_per_trainee,
+                seed=args.seed,
+            )
+    except (DemoDataError, StorageError) as error:
+        raise CommandError(str(error)) from error
+    print(summary_line(summary))
+    return EXIT_OK

@@ -26,7 +26,7 @@ from app.core.records import Profile
 from app.services.bootstrap import AppConfig, open_context
 from app.services.training import TrainingService
 from app.ui.launch import create_application
-from app.ui.main_window import DASHBOARD, MainWindow
+from app.ui.main_window import DASHBOARD, ROOM, MainWindow
 from app.ui.workspace import Workspace
 
 WINDOW_SIZE = (1280, 860)
@@ -118,6 +118,27 @@ def _play_baseline_and_follow_up(workspace: Workspace) -> None:
             _answer(training, profile, library.scenarios[scenario_id], careful=careful, rng=rng)
 
 
+def _room_mid_session(workspace: Workspace) -> None:
+    """A facilitated session on the new-hire track, on its second scenario: hands counted,
+    one vote from an attendee's own app, the discussion timer running."""
+    training = workspace.training
+    people = [training.create_profile(name) for name in ("Bo Lindqvist", "Chen Wei", "Dana Okafor")]
+    page = workspace.room_page
+    room = page.room
+    session = room.start_session(
+        "Ada Example", track_id="new-hire", attendees=people[:2], new_attendees=["Emil Novak"]
+    )
+    session = room.next_step(session.session_id)
+    workspace.show_page(ROOM)
+    page.present(session)
+    presentation = page.presentation
+    for decision, hands in ((Decision.ACCEPT, 3), (Decision.REVISE, 2), (Decision.REJECT, 6)):
+        presentation.vote_boxes[decision].setValue(hands)
+    room.cast_vote(session.session_id, people[2], Decision.REJECT)
+    presentation.refresh_tally()
+    presentation.timer.start()
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/images")
     out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +178,18 @@ def main() -> int:
             focused.clearFocus()  # the picture shows the page, not a focus ring
         _settle(app)
         window.grab().save(str(out / "dashboard.png"))
+
+        window.resize(*WINDOW_SIZE)
+        _room_mid_session(workspace)
+        _settle(app)
+        presentation = workspace.room_page.presentation
+        # The whole suggestion, as the room discusses it.
+        presentation.content_scroll.verticalScrollBar().setValue(presentation.bubble.y() - 8)
+        focused = app.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
+        _settle(app)
+        window.grab().save(str(out / "room.png"))
         window.close()
         context.close()
     print(f"screenshots written to {out}")

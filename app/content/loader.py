@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import difflib
 import gc
+import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from app.content.cache import ContentCache, file_key
+from app.content.cache import (
+    CACHE_SCHEMA_VERSION,
+    RACY_WINDOW_NS,
+    ContentCache,
+    FileKey,
+    PackIndex,
+    file_key,
+)
 from app.content.files import PackFiles, ReadError, find_pack_files, read_text
 from app.content.locations import builtin_pack_root
 from app.content.parsing import (
@@ -89,10 +98,11 @@ def load_library(
 ) -> ContentLibrary:
     """Load the built-in pack (id ``core``) and then ``extra_packs``, in that order.
 
-    With ``cache_path``, a file whose path, size and modification time match the content
-    index there is taken from it instead of being parsed again, and the index is rewritten
-    when anything changed. The result is the same as without it; a missing, stale or
-    unreadable index only means a full load.
+    With ``cache_path``, the content index there (see ``app.content.cache``) gives the
+    whole library when no file changed since the last load, and otherwise each file whose
+    path, size and modification time match, so only changed files are parsed; the index
+    is rewritten when anything changed. The result is the same as without it; a missing,
+    stale or unreadable index only means a longer load.
     """
     with _collector_paused():
         cache = ContentCache.open(cache_path) if cache_path is not None else None
@@ -118,52 +128,128 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(slots=True)
+class _Walked:
+    """A pack folder as found, before anything in it is parsed."""
+
+    root: Path | None  # None: not found (``problem`` says so) or already loaded
+    is_builtin: bool
+    files: PackFiles = field(default_factory=PackFiles)
+    problem: ContentProblem | None = None
+
+
 def _load(
     extra_packs: Sequence[Path], builtin: Path | None, cache: ContentCache | None
 ) -> ContentLibrary:
+    walked = _walk([(builtin if builtin is not None else builtin_pack_root(), True)])
+    walked += _walk([(path, False) for path in extra_packs], {w.root for w in walked})
+    keys: dict[str, FileKey | None] | None = None
+    digest: str | None = None
+    if cache is not None:
+        keys = {}
+        digest = _fingerprint(walked, keys)
+        if digest is not None:
+            # The paths in the stored library come back as the walk's own path objects.
+            known = _walked_paths(walked)
+            known.update((str(w.root), w.root) for w in walked if w.root is not None)
+            found = cache.library(digest, known)
+            if found is not None:
+                return found
     library = ContentLibrary()
     catalogue = _Catalogue()
-    roots: set[Path] = set()
-    packs = [(builtin if builtin is not None else builtin_pack_root(), True)]
-    packs.extend((path, False) for path in extra_packs)
-    for path, is_builtin in packs:
-        root = _pack_root(path, library)
-        if root is None or root in roots:
-            continue  # the same folder given twice is loaded once
-        roots.add(root)
-        _load_pack(root, is_builtin, library, catalogue, cache)
+    for pack in walked:
+        if pack.problem is not None:
+            library.problems.append(pack.problem)
+        elif pack.root is not None:
+            _load_pack(pack.root, pack.is_builtin, pack.files, library, catalogue, cache, keys)
     _cross_check(catalogue, library.problems)
     library.red_flags = {key: item.value for key, item in catalogue.flags.items()}
     library.lessons = {key: item.value for key, item in catalogue.lessons.items()}
     library.scenarios = {key: item.value for key, item in catalogue.scenarios.items()}
     library.tracks = {key: item.value for key, item in catalogue.tracks.items()}
+    if cache is not None and digest is not None:
+        cache.keep_library(digest, library)
     return library
 
 
-def _pack_root(path: Path, library: ContentLibrary) -> Path | None:
+def _walk(
+    packs: Sequence[tuple[Path, bool]], seen: set[Path | None] | None = None
+) -> list[_Walked]:
+    """Find each pack's files; the same folder given twice is loaded once."""
+    roots = set(seen or ())
+    walked = []
+    for path, is_builtin in packs:
+        root, problem = _pack_root(path)
+        if root is None or root in roots:
+            walked.append(_Walked(None, is_builtin, problem=problem))
+            continue
+        roots.add(root)
+        walked.append(_Walked(root, is_builtin, find_pack_files(root)))
+    return walked
+
+
+def _walked_paths(walked: Sequence[_Walked]) -> dict[str, Path]:
+    return {
+        str(path): path
+        for pack in walked
+        for path in (*_listed_files(pack.files), *(p.path for p in pack.files.problems))
+    }
+
+
+def _listed_files(files: PackFiles) -> list[Path]:
+    pack_file = [files.pack_file] if files.pack_file is not None else []
+    return [*pack_file, *_content_files(files)]
+
+
+def _fingerprint(walked: Sequence[_Walked], keys: dict[str, FileKey | None]) -> str | None:
+    """What the whole library depends on, as a digest; fills ``keys`` on the way.
+
+    Everything the load reads is in it: the packs in order, every file's path, size and
+    modification time, and what the walk found wrong. ``None`` when a file could change
+    unseen (it cannot be stat'ed, or changed within the last seconds): then the library
+    is neither taken from the index nor kept in it.
+    """
+    now = time.time_ns()
+    trusted = True
+    lines = [f"content index {CACHE_SCHEMA_VERSION}"]
+    for pack in walked:
+        lines.append(f"pack {pack.root} {pack.is_builtin} {pack.problem}")
+        lines.extend(f"problem {problem}" for problem in pack.files.problems)
+        for path in _listed_files(pack.files):
+            key = file_key(path)
+            keys[str(path)] = key
+            if key is None or key.mtime_ns >= now - RACY_WINDOW_NS:
+                trusted = False
+                continue
+            lines.append(f"file {key.size} {key.mtime_ns} {key.path}")
+    if not trusted:
+        return None
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _pack_root(path: Path) -> tuple[Path | None, ContentProblem | None]:
     try:
         root = path.expanduser().resolve()
         exists = root.is_dir()
     except (OSError, RuntimeError):
         exists = False
     if not exists:
-        library.problems.append(
-            ContentProblem(path, "content pack folder not found (or not a folder)", None)
-        )
-        return None
-    return root
+        return None, ContentProblem(path, "content pack folder not found (or not a folder)", None)
+    return root, None
 
 
 def _load_pack(
     root: Path,
     is_builtin: bool,
+    files: PackFiles,
     library: ContentLibrary,
     catalogue: _Catalogue,
     cache: ContentCache | None,
+    keys: dict[str, FileKey | None] | None,
 ) -> None:
     problems = library.problems
-    files = find_pack_files(root)
     problems.extend(files.problems)
+    index = cache.pack(root, _content_files(files)) if cache is not None else None
     pack = _pack(root, is_builtin, files, problems)
     if pack.id in library.packs:
         where = files.pack_file if files.pack_file is not None else root
@@ -177,19 +263,27 @@ def _load_pack(
         )
         return
     library.packs[pack.id] = pack
+
+    def read(path: Path, parse: Callable[[str, Path, str], Parsed[T]]) -> Parsed[T] | None:
+        key = keys.get(str(path)) if keys is not None else None
+        return _read_and_parse(path, parse, pack.id, problems, index, key)
+
     if files.red_flags is not None:
-        flags = _read_and_parse(files.red_flags, parse_red_flags, pack.id, problems, cache)
+        flags = read(files.red_flags, parse_red_flags)
         if flags is not None:
             _add_flags(flags, catalogue, problems)
     for path in files.lessons:
-        lesson = _read_and_parse(path, parse_lesson, pack.id, problems, cache)
-        _add(path, lesson, "lesson", catalogue.lessons, catalogue, problems)
+        _add(path, read(path, parse_lesson), "lesson", catalogue.lessons, catalogue, problems)
     for path in files.scenarios:
-        scenario = _read_and_parse(path, parse_scenario, pack.id, problems, cache)
+        scenario = read(path, parse_scenario)
         _add(path, scenario, "scenario", catalogue.scenarios, catalogue, problems)
     for path in files.tracks:
-        track = _read_and_parse(path, parse_track, pack.id, problems, cache)
-        _add(path, track, "track", catalogue.tracks, catalogue, problems)
+        _add(path, read(path, parse_track), "track", catalogue.tracks, catalogue, problems)
+
+
+def _content_files(files: PackFiles) -> list[Path]:
+    found = [files.red_flags] if files.red_flags is not None else []
+    return [*found, *files.scenarios, *files.lessons, *files.tracks]
 
 
 def _read_and_parse(
@@ -197,10 +291,17 @@ def _read_and_parse(
     parse: Callable[[str, Path, str], Parsed[T]],
     pack_id: str,
     problems: list[ContentProblem],
-    cache: ContentCache | None = None,
+    cache: PackIndex | None = None,
+    key: FileKey | None = None,
 ) -> Parsed[T] | None:
+    """Read and parse one file, or take its outcome from ``cache``.
+
+    ``key`` is the file's key when the caller already took it (before reading, as it
+    must be).
+    """
     kind = parse.__name__
-    key = file_key(path) if cache is not None else None
+    if cache is not None and key is None:
+        key = file_key(path)
     if cache is not None and key is not None:
         hit = cache.get(key, kind, pack_id)
         if hit is not None:

@@ -7,6 +7,7 @@ so this module hands them on. Each carries a message meant for the user.
 from app.storage.errors import (
     DatabaseCorrupt,
     DatabaseLocked,
+    DatabaseLoginFailed,
     DatabaseReadOnly,
     DatabaseTooNew,
     DatabaseUnreachable,
@@ -18,6 +19,7 @@ from app.storage.errors import (
 __all__ = [
     "DatabaseCorrupt",
     "DatabaseLocked",
+    "DatabaseLoginFailed",
     "DatabaseReadOnly",
     "DatabaseTooNew",
     "DatabaseUnreachable",

@@ -1,13 +1,15 @@
 """Exports of the records for spreadsheets, HR systems, learning record stores and auditors.
 
-- CSV, one row per answer (``--detail answers``) or per trainee and track
-  (``--detail tracks``): UTF-8 with a byte order mark (spreadsheet programs need it to
-  detect UTF-8), ISO 8601 times in UTC, and text cells that a spreadsheet would run as a
-  formula prefixed with a single quote.
-- JSON: the completion records and the answers, keys documented in
-  docs/records-schema.md.
-- xAPI 1.0.3 statements (``app.core.xapi``): one per counted answer and one per finished
-  track, as a JSON array or as JSON lines.
+- CSV, one row per answer (``--detail answers``), per trainee and track
+  (``--detail tracks``) or per attended room session (``--detail sessions``): UTF-8 with
+  a byte order mark (spreadsheet programs need it to detect UTF-8), ISO 8601 times in
+  UTC, and text cells that a spreadsheet would run as a formula prefixed with a single
+  quote.
+- JSON: the completion records, the answers and the attended room sessions, keys
+  documented in docs/records-schema.md.
+- xAPI 1.0.3 statements (``app.core.xapi``): one per counted answer, one per finished
+  track and one per attended room session (``app.core.room``), as a JSON array or as JSON
+  lines.
 
 Answers stream from the database in batches, so memory use does not grow with their
 number. Writing to a file atomically is the caller's business (the CLI writes to a
@@ -30,6 +32,7 @@ from sqlmodel import col
 from app.core.completion import TrackOutcome
 from app.core.model import ContentLibrary
 from app.core.records import AnswerRecord, Profile
+from app.core.room import AttendedSession
 from app.core.scoring import step_score
 from app.core.xapi import answered_statement, outcome_statement
 from app.services.completion import CompletionRecord, RecordScope
@@ -58,10 +61,11 @@ class ExportFormat(StrEnum):
 
 
 class Detail(StrEnum):
-    """One row per trainee and track, or one per answer."""
+    """One row per trainee and track, per answer, or per attended room session."""
 
     TRACKS = "tracks"
     ANSWERS = "answers"
+    SESSIONS = "sessions"
 
 
 TRACK_CSV_COLUMNS: tuple[str, ...] = (
@@ -401,11 +405,14 @@ def write_records_json(
     records: Sequence[CompletionRecord] | None,
     include_answers: bool,
     progress: ProgressCallback | None = None,
+    sessions: Sequence[AttendedSession] | None = None,
 ) -> int:
-    """Write the JSON export; returns the number of completion records and answers.
+    """Write the JSON export; returns the number of completion records, answers and
+    attended-session records.
 
     ``records`` ``None`` leaves ``completion_records`` out, ``include_answers`` ``False``
-    leaves ``answers`` out (``--detail``).
+    leaves ``answers`` out and ``sessions`` ``None`` leaves ``attended_sessions`` out
+    (``--detail``).
     """
     header = {
         "schema": RECORDS_SCHEMA,
@@ -433,6 +440,14 @@ def write_records_json(
             count += 1
             if progress is not None and count % STREAM_BATCH_SIZE == 0:
                 progress(count)
+        out.write(b"\n]")
+    if sessions is not None:
+        from app.services.room import attended_session_json
+
+        out.write(b', "attended_sessions": [')
+        for index, attended in enumerate(sessions):
+            out.write((b",\n" if index else b"\n") + _json_bytes(attended_session_json(attended)))
+            count += 1
         out.write(b"\n]")
     out.write(b"}\n")
     return count
@@ -489,6 +504,9 @@ def xapi_statements(
         statement = outcome_statement(outcome, track, profile, home_page)
         if statement is not None:
             yield statement
+    from app.services.room import attended_in_scope, attended_statements
+
+    yield from attended_statements(attended_in_scope(database, library, scope), profiles, home_page)
 
 
 def write_xapi(
@@ -532,12 +550,17 @@ def write_export(
     """Write a CSV, JSON or xAPI export of ``scope``; returns rows, records or statements.
 
     ``records`` computes the completion records when the export needs them. CSV is per
-    answer unless ``detail`` is :attr:`Detail.TRACKS`; JSON holds both unless ``detail``
-    picks one. Bundles and PDF have their own writers.
+    answer unless ``detail`` is :attr:`Detail.TRACKS` (or :attr:`Detail.SESSIONS`: one row
+    per attended room session); JSON holds completion records, answers and attended
+    sessions unless ``detail`` picks one. Bundles and PDF have their own writers.
     """
+    from app.services.room import attended_in_scope, write_sessions_csv
+
     if export_format is ExportFormat.CSV:
         if detail is Detail.TRACKS:
             return write_tracks_csv(records(), out)
+        if detail is Detail.SESSIONS:
+            return write_sessions_csv(attended_in_scope(database, library, scope), out)
         return write_answers_csv(
             database,
             out,
@@ -551,9 +574,14 @@ def write_export(
             database,
             out,
             scope=scope,
-            records=None if detail is Detail.ANSWERS else records(),
-            include_answers=detail is not Detail.TRACKS,
+            records=None if detail in (Detail.ANSWERS, Detail.SESSIONS) else records(),
+            include_answers=detail in (None, Detail.ANSWERS),
             progress=progress,
+            sessions=(
+                attended_in_scope(database, library, scope)
+                if detail in (None, Detail.SESSIONS)
+                else None
+            ),
         )
     if export_format is ExportFormat.XAPI:
         statements = xapi_statements(

@@ -34,11 +34,12 @@ VOID_ATTEMPT_KEY = "void_attempt_id"
 
 
 class EventKind(StrEnum):
-    """What a manager event does."""
+    """What a manager event does (``attended`` records a room session and changes no count)."""
 
     WAIVE = "waive"
     RESET = "reset"
     CORRECT = "correct"
+    ATTENDED = "attended"
 
 
 @dataclass(frozen=True, slots=True)

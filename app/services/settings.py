@@ -21,7 +21,16 @@ _log = logging.getLogger(__name__)
 SETTINGS_FILE_NAME = "settings.json"
 BAD_SUFFIX = ".bad"
 
-_KNOWN_KEYS = ("last_profile_uid", "extra_content_dirs", "xapi_home_page")
+_KNOWN_KEYS = (
+    "last_profile_uid",
+    "extra_content_dirs",
+    "xapi_home_page",
+    "database_url",
+    "theme",
+    "text_scale",
+)
+THEMES = ("light", "dark", "high-contrast")
+TEXT_SCALE_RANGE = (1.0, 2.0)
 # Placeholder home page for xAPI actor accounts; a real deployment sets its own (the
 # organisation's address) as ``xapi_home_page``, so that its learning record store can
 # tell its trainees' accounts from anyone else's.
@@ -41,6 +50,14 @@ class Settings:
     extra_content_dirs: list[str] = field(default_factory=list)
     xapi_home_page: str | None = None
     """The home page of xAPI actor accounts; ``None`` uses :data:`DEFAULT_XAPI_HOME_PAGE`."""
+    database_url: str | None = None
+    """The team database server to use instead of the SQLite file, never with a password
+    (that lives in the system keyring, see ``app.services.credentials``)."""
+    theme: str | None = None
+    """The interface theme chosen (one of ``THEMES``); ``None`` until the trainee chooses,
+    which shows the system's preference, else "light"."""
+    text_scale: float = 1.0
+    """The interface text size as a factor of the normal size, within ``TEXT_SCALE_RANGE``."""
     problem: str | None = None
     """Why the file could not be used, when defaults were used instead; else ``None``."""
     _other_keys: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -77,6 +94,10 @@ class Settings:
         home_page = data.get("xapi_home_page")
         if isinstance(home_page, str) and home_page.startswith(("https://", "http://")):
             settings.xapi_home_page = home_page
+        database_url = data.get("database_url")
+        if isinstance(database_url, str) and database_url.strip():
+            settings.database_url = _without_password(database_url.strip(), path)
+        settings.theme, settings.text_scale = _appearance(data)
         settings._other_keys = {k: v for k, v in data.items() if k not in _KNOWN_KEYS}
         return settings
 
@@ -92,8 +113,15 @@ class Settings:
             "last_profile_uid": self.last_profile_uid,
             "extra_content_dirs": list(self.extra_content_dirs),
         }
+        if self.theme is not None:
+            data["theme"] = self.theme
+        if self.text_scale != 1.0:
+            data["text_scale"] = self.text_scale
         if self.xapi_home_page is not None:
             data["xapi_home_page"] = self.xapi_home_page
+        if self.database_url is not None:
+            # Stripped again here: whatever set it, no password is ever written.
+            data["database_url"] = _without_password(self.database_url, self.path)
         return data
 
     def save(self) -> None:
@@ -113,6 +141,49 @@ class Settings:
             Path(temp_name).unlink(missing_ok=True)
             raise
         self.problem = None
+
+
+def read_appearance(data_dir: Path) -> tuple[str | None, float]:
+    """The theme and text scale saved in ``data_dir``, read before anything else opens.
+
+    Without side effects: a missing or unreadable file gives the defaults and is left
+    for ``Settings.load`` to deal with.
+    """
+    try:
+        data = json.loads((data_dir / SETTINGS_FILE_NAME).read_bytes().decode("utf-8"))
+    except (OSError, ValueError):
+        return None, 1.0
+    return _appearance(data) if isinstance(data, dict) else (None, 1.0)
+
+
+def _appearance(data: dict[str, Any]) -> tuple[str | None, float]:
+    theme = data.get("theme")
+    scale = data.get("text_scale")
+    low, high = TEXT_SCALE_RANGE
+    if isinstance(scale, int | float) and not isinstance(scale, bool):
+        text_scale = min(high, max(low, float(scale)))
+    else:
+        text_scale = 1.0
+    return (theme if theme in THEMES else None), text_scale
+
+
+def _without_password(url: str, path: Path) -> str:
+    """``url`` without a password (which is dropped, and said so without repeating it)."""
+    from app.services.credentials import mask_password, split_password
+
+    try:
+        address = split_password(url)
+    except ValueError:
+        # Not an address at all: opening it fails later with a clear message. Any text
+        # after "user:" is masked rather than kept.
+        return mask_password(url)
+    if address.password is not None:
+        _log.warning(
+            "%s: the database address held a password, which was ignored; Think Twice "
+            "keeps passwords in the system keyring or asks for them",
+            path,
+        )
+    return address.url
 
 
 def _set_aside(path: Path, error: Exception) -> str:

@@ -13,7 +13,7 @@ import logging
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -36,7 +36,7 @@ from app.core.review import ReviewItem, due_items, pick_review_scenario, review_
 from app.core.scoring import TrustMetrics, trust_metrics
 from app.services.completion import DONE_STATUSES
 from app.services.history import TraineeHistory, assigned_tracks, load_history
-from app.storage.ledger import append, lock_trainee
+from app.storage.ledger import answer_payload, append, lock_trainee, payload_matches
 from app.storage.tables import (
     CONTENT_ID_LENGTH,
     EMAIL_OR_ID_LENGTH,
@@ -63,6 +63,46 @@ MAX_NAME_LENGTH = NAME_LENGTH
 _PROFILE_NAMES_LOCK_KEY = 0x7417_0002
 BASELINE_TRACK_ID = "baseline"
 FOLLOW_UP_TRACK_ID = "follow-up"
+
+
+class UnknownTraineeError(ValueError):
+    """The trainee an answer belongs to is not on this database."""
+
+
+class AttemptConflictError(ValueError):
+    """A different answer with the same attempt id is already stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedAnswer:
+    """An answer judged and ready to keep, before anything is written.
+
+    ``values`` are the stored answer's fields (all but its row id and chain place), with
+    the attempt id and answer time fixed, so the same answer can be offered again later
+    (from the outbox) and be recognised. ``trainee_uid`` names the trainee on any database.
+    """
+
+    values: Mapping[str, Any]
+    trainee_uid: str
+    outcome: StepOutcome
+
+    @property
+    def attempt_id(self) -> str:
+        """The answer's attempt id."""
+        return str(self.values["attempt_id"])
+
+    def record(self) -> AnswerRecord:
+        """The answer as the core's plain value (as it will read once stored)."""
+        return AnswerRow(**self.values, chain_seq=0, previous_hash="", record_hash="").to_record()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """What :meth:`TrainingService.store_answer` did: the answer as stored, and whether it
+    was there already (an earlier try had been committed)."""
+
+    record: AnswerRecord
+    already_stored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +290,50 @@ class TrainingService:
         step: Step,
         answer: StepAnswer,
         play_id: str,
+        *,
+        attempt_id: str | None = None,
+        answered_at: datetime | None = None,
     ) -> tuple[AnswerRecord, StepOutcome]:
         """Judge ``answer`` and keep it; returns only once it is committed.
+
+        ``attempt_id`` and ``answered_at`` (default: a new id, and now) may be fixed by the
+        caller before the first try, so that trying again is harmless: an answer whose
+        attempt id is already stored with the same content is not stored a second time
+        (see :meth:`store_answer`).
 
         Raises ``ValueError`` when the step is not part of the scenario or the answer does
         not fit the step, and a :class:`~app.storage.errors.StorageError` when it could not
         be saved (then nothing of it was saved).
+        """
+        judged = self.judge_answer(
+            profile,
+            scenario,
+            step,
+            answer,
+            play_id,
+            attempt_id=attempt_id,
+            answered_at=answered_at,
+        )
+        try:
+            stored = self.store_answer(judged.values, judged.trainee_uid)
+        except UnknownTraineeError:
+            raise ValueError(f"there is no trainee {profile.display_name!r}") from None
+        return stored.record, judged.outcome
+
+    def judge_answer(
+        self,
+        profile: Profile,
+        scenario: Scenario,
+        step: Step,
+        answer: StepAnswer,
+        play_id: str,
+        *,
+        attempt_id: str | None = None,
+        answered_at: datetime | None = None,
+    ) -> JudgedAnswer:
+        """Judge ``answer`` and build what :meth:`store_answer` keeps; writes nothing.
+
+        Raises ``ValueError`` as :meth:`record_answer` does.
         """
         try:
             if scenario.step(step.id) != step:
@@ -264,6 +342,12 @@ class TrainingService:
             raise ValueError(f"step {step.id!r} is not part of scenario {scenario.id!r}") from None
         if not play_id or len(play_id) > UID_LENGTH:
             raise ValueError(f"a play id must have 1 to {UID_LENGTH} characters")
+        attempt = attempt_id if attempt_id is not None else uuid.uuid4().hex
+        if not attempt or len(attempt) > UID_LENGTH:
+            raise ValueError(f"an attempt id must have 1 to {UID_LENGTH} characters")
+        moment = answered_at if answered_at is not None else utc_now()
+        if moment.tzinfo is None:
+            raise ValueError("the time of an answer must carry a time zone")
         known_checks = {check.label for check in step.checks}
         unknown = [label for label in answer.checks_made if label not in known_checks]
         if unknown:
@@ -274,29 +358,49 @@ class TrainingService:
             if answer.revision_index is not None
             else None
         )
+        values: dict[str, Any] = {
+            "attempt_id": attempt,
+            "play_id": play_id,
+            "trainee_id": profile.id,
+            "scenario_id": scenario.id,
+            "scenario_version": scenario.version,
+            "pack_id": scenario.pack_id,
+            "step_id": step.id,
+            "decision": answer.decision.value,
+            "expected": step.answer.value,
+            "revision_index": answer.revision_index,
+            "revision_text": revision_text,
+            "correct": outcome.correct,
+            "verdict": outcome.verdict.value,
+            "flags_chosen": None if answer.flags is None else sorted(answer.flags),
+            "flags_missed": list(outcome.flags_missed),
+            "flags_true": list(step.flags),
+            "confidence": answer.confidence,
+            "seconds": answer.seconds,
+            "answered_at": moment,
+            "checks_made": list(answer.checks_made),
+            "check_minutes": answer.check_minutes,
+            "hint_taken": answer.hint_taken,
+        }
+        return JudgedAnswer(values=values, trainee_uid=profile.uid, outcome=outcome)
+
+    def store_answer(
+        self, values: Mapping[str, Any], trainee_uid: str | None = None
+    ) -> StoredAnswer:
+        """Keep a judged answer (``JudgedAnswer.values``) exactly once, in its own commit.
+
+        The answer joins its trainee's hash chain inside the write transaction. When its
+        attempt id is already stored with the same content (an earlier try was committed
+        but its caller never heard), nothing is written and ``already_stored`` is set.
+        ``trainee_uid``, when given, must name the trainee the answer's ``trainee_id`` is
+        on this database, so an answer is never kept for someone else.
+
+        Raises ``UnknownTraineeError`` or ``AttemptConflictError`` (both ``ValueError``s) when the
+        answer cannot be kept here at all, and a
+        :class:`~app.storage.errors.StorageError` when it could not be saved now.
+        """
         row = AnswerRow(
-            attempt_id=uuid.uuid4().hex,
-            play_id=play_id,
-            trainee_id=profile.id,
-            scenario_id=scenario.id,
-            scenario_version=scenario.version,
-            pack_id=scenario.pack_id,
-            step_id=step.id,
-            decision=answer.decision.value,
-            expected=step.answer.value,
-            revision_index=answer.revision_index,
-            revision_text=revision_text,
-            correct=outcome.correct,
-            verdict=outcome.verdict.value,
-            flags_chosen=None if answer.flags is None else sorted(answer.flags),
-            flags_missed=list(outcome.flags_missed),
-            flags_true=list(step.flags),
-            confidence=answer.confidence,
-            seconds=answer.seconds,
-            answered_at=utc_now(),
-            checks_made=list(answer.checks_made),
-            check_minutes=answer.check_minutes,
-            hint_taken=answer.hint_taken,
+            **values,
             # Placeholders: append() sets the chain place inside the write transaction.
             chain_seq=0,
             previous_hash="",
@@ -304,11 +408,30 @@ class TrainingService:
         )
         with self._database.write_session() as session:
             try:
-                trainee = lock_trainee(session, profile.id)
+                trainee = lock_trainee(session, row.trainee_id)
             except LookupError:
-                raise ValueError(f"there is no trainee {profile.display_name!r}") from None
+                raise UnknownTraineeError(f"there is no trainee with id {row.trainee_id}") from None
+            if trainee_uid is not None and trainee.uid != trainee_uid:
+                raise UnknownTraineeError(
+                    f"the answer {row.attempt_id} belongs to trainee {trainee_uid}, who is "
+                    "not on this database"
+                )
+            # Looked up under the trainee's lock: a retry of this trainee's answer cannot
+            # slip in between the look and the insert.
+            existing = session.exec(
+                select(AnswerRow).where(AnswerRow.attempt_id == row.attempt_id)
+            ).first()
+            if existing is not None:
+                if existing.trainee_id == trainee.id and payload_matches(
+                    answer_payload(existing, trainee.uid), answer_payload(row, trainee.uid)
+                ):
+                    return StoredAnswer(existing.to_record(), already_stored=True)
+                raise AttemptConflictError(
+                    f"another answer with the attempt id {row.attempt_id} is already stored; "
+                    "this one was not kept over it"
+                )
             append(session, trainee, row)
-        return row.to_record(), outcome
+        return StoredAnswer(row.to_record(), already_stored=False)
 
     def answers_for(self, profile: Profile) -> list[AnswerRecord]:
         """Every answer the trainee submitted, oldest first."""

@@ -8,6 +8,7 @@ transactional, and the pragmas are set per connection on this engine only.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from app.storage import migrator
 from app.storage.errors import (
     DatabaseCorrupt,
+    DatabaseReadOnly,
     DatabaseTooNew,
     DatabaseUnreachable,
     MigrationFailed,
@@ -131,9 +133,19 @@ class Database:
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
-        """A session for one action; commits when the block ends without an error."""
+        """A session for one action; commits when the block ends without an error.
+
+        On a database opened read-only this refuses at once, with a message to show.
+        """
         from sqlmodel import Session
 
+        if self._read_only:
+            raise DatabaseReadOnly(
+                f"The database {self._location} is open read-only, so answers cannot be "
+                "saved. Nothing was saved. Once the file can be written to again, restart "
+                "Think Twice to go on answering.",
+                location=self._location,
+            )
         with self.translated_errors(), Session(self._engine, expire_on_commit=False) as session:
             yield session
             session.commit()
@@ -255,6 +267,7 @@ def open_database(
     backup_dir: Path | None,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     read_only: bool = False,
+    password: str | None = None,
 ) -> Database:
     """Open the database at ``url`` and bring its schema up to date.
 
@@ -262,14 +275,19 @@ def open_database(
     a ``backups`` folder beside the file). ``busy_timeout`` is how long, in seconds, SQLite
     waits for another writer. ``read_only`` opens a SQLite file without ever writing to it
     (a way forward when the file cannot be written); it must already be up to date.
+    ``password`` is used for a server whose URL carries none (from the system keyring, or
+    asked for); it is handed to the driver and never shown.
 
     Raises a :class:`~app.storage.errors.StorageError` subclass on any fault.
     """
-    parsed = _parse_url(url)
+    parsed = _with_password(_parse_url(url), password)
     if parsed.get_backend_name() == "sqlite":
         return _open_sqlite(parsed, backup_dir, busy_timeout, read_only)
     if read_only:
-        raise StorageError("Opening read-only is possible only for a SQLite file.", location=url)
+        raise StorageError(
+            "Opening read-only is possible only for a SQLite file.",
+            location=parsed.render_as_string(hide_password=True),
+        )
     return _open_server(parsed, backup_dir)
 
 
@@ -336,14 +354,17 @@ class SchemaStatus:
         return not self.up_to_date and self.known
 
 
-def inspect_schema(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> SchemaStatus:
+def inspect_schema(
+    url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, password: str | None = None
+) -> SchemaStatus:
     """Read the schema revision of the database at ``url``, changing nothing.
 
     Unlike :func:`open_database` this never upgrades, and never creates a SQLite file that
-    does not exist. Raises a :class:`~app.storage.errors.StorageError` subclass when the
-    database cannot be reached or read.
+    does not exist. ``password`` is as for :func:`open_database`. Raises a
+    :class:`~app.storage.errors.StorageError` subclass when the database cannot be reached
+    or read.
     """
-    parsed = _parse_url(url)
+    parsed = _with_password(_parse_url(url), password)
     if parsed.get_backend_name() == "sqlite":
         name = parsed.database or ""
         path = None if name in {"", ":memory:"} else Path(name).expanduser().absolute()
@@ -373,6 +394,15 @@ def _parse_url(url: str) -> URL:
             "sqlite:///path/to/thinktwice.db or postgresql+psycopg://user@host/dbname.",
             location=shown,
         ) from error
+
+
+def _with_password(parsed: URL, password: str | None) -> URL:
+    """``parsed`` with ``password`` when it has none of its own (a server URL only)."""
+    if password is None or parsed.password is not None:
+        return parsed
+    if parsed.get_backend_name() == "sqlite":
+        return parsed
+    return parsed.set(password=password)
 
 
 def _peek_server(parsed: URL, location: str) -> str | None:
@@ -421,6 +451,7 @@ def _open_sqlite(
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise from_os_error(error, location) from error
+            _check_writable(path, location)
         current, has_tables = _peek_sqlite(path, busy_timeout, location)
     engine = _sqlite_engine(path, busy_timeout, read_only)
     database = Database(
@@ -437,6 +468,19 @@ def _open_sqlite(
         database.close()
         raise
     return database
+
+
+def _check_writable(path: Path, location: str) -> None:
+    """Refuse a file (or folder) that cannot be written, rather than fail at the first save.
+
+    SQLite quietly opens such a file for reading only and fails only when an answer is
+    saved. The folder matters too: the WAL journal creates files beside the database.
+    """
+    places = [path, path.parent] if path.exists() else [path.parent]
+    for place in places:
+        if not os.access(place, os.W_OK):
+            what = "the file" if place == path else f"its folder {place}"
+            raise from_os_error(PermissionError(errno.EACCES, f"{what} is not writable"), location)
 
 
 def _peek_sqlite(path: Path, busy_timeout: float, location: str) -> tuple[str | None, bool]:

@@ -59,6 +59,10 @@ class DatabaseUnreachable(StorageError):  # noqa: N818
     """The database file or server cannot be reached or opened."""
 
 
+class DatabaseLoginFailed(DatabaseUnreachable):
+    """The database server refused the login: no password was given, or a wrong one."""
+
+
 class DatabaseTooNew(StorageError):  # noqa: N818
     """The database was upgraded by a newer Think Twice than this one."""
 
@@ -167,13 +171,23 @@ _PG_READ_ONLY = {"25006", "42501"}
 _PG_CORRUPT = {"XX001", "XX002"}
 _PG_DISK_FULL = {"53100"}
 _PG_UNREACHABLE = {"57P01", "57P02", "57P03", "53300"}
+_PG_LOGIN_REFUSED = {"28P01"}
+_LOGIN_REFUSALS = ("password authentication failed", "no password supplied")
+
+
+def _is_login_refusal(text: str) -> bool:
+    lowered = text.lower()
+    return any(phrase in lowered for phrase in _LOGIN_REFUSALS)
 
 
 def _from_psycopg_error(error: BaseException, location: str) -> StorageError | None:
     sqlstate = getattr(error, "sqlstate", None)
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if sqlstate is None:
-        # psycopg gives no SQLSTATE when it never reached the server.
+        # psycopg gives no SQLSTATE when it never reached the server, nor for a refused
+        # login; libpq's (English) wording is all there is to tell a login apart.
+        if type(error).__name__ == "OperationalError" and _is_login_refusal(str(error)):
+            return DatabaseLoginFailed(_login_message(location, detail), location=location)
         if type(error).__name__ in {"OperationalError", "InterfaceError"}:
             return DatabaseUnreachable(_unreachable_message(location, detail), location=location)
         return None
@@ -185,6 +199,8 @@ def _from_psycopg_error(error: BaseException, location: str) -> StorageError | N
         return DatabaseCorrupt(_corrupt_message(location), location=location)
     if sqlstate in _PG_DISK_FULL:
         return DiskFull(_disk_full_message(location), location=location)
+    if sqlstate in _PG_LOGIN_REFUSED:
+        return DatabaseLoginFailed(_login_message(location, detail), location=location)
     if sqlstate in _PG_UNREACHABLE or sqlstate.startswith(("08", "28")):
         return DatabaseUnreachable(_unreachable_message(location, detail), location=location)
     if sqlstate.startswith("23"):
@@ -250,6 +266,15 @@ def _unreachable_message(location: str, detail: str) -> str:
             "network share), then try again."
         )
     return f"Could not open the database {location} ({detail}). {advice}"
+
+
+def _login_message(location: str, detail: str) -> str:
+    # The detail is the server's or libpq's own sentence; it never holds the password.
+    return (
+        f"The database server {location} refused the login ({detail}). Give the password "
+        "for this account (in Think Twice's Team database window, or PGPASSWORD or a "
+        ".pgpass file), and check the user name."
+    )
 
 
 def _generic_message(location: str, detail: str) -> str:

@@ -46,7 +46,9 @@ ACTOR_LENGTH = 80
 COHORT_NAME_LENGTH = 80
 CERTIFICATE_ID_LENGTH = 16
 PASSPHRASE_HASH_LENGTH = 255
-EVENT_KINDS = ("waive", "reset", "correct")
+# "attended": a facilitated room session, recorded by app.services.room (revision 0003).
+EVENT_KINDS = ("waive", "reset", "correct", "attended")
+ROOM_STATUS_LENGTH = 16
 
 
 def _json_list() -> Any:
@@ -203,7 +205,7 @@ class EventRow(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
         Index("uq_event_trainee_id_chain_seq", "trainee_id", "chain_seq", unique=True),
-        CheckConstraint("kind IN ('waive', 'reset', 'correct')", name="kind"),
+        CheckConstraint("kind IN ('waive', 'reset', 'correct', 'attended')", name="kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -290,3 +292,110 @@ class CertificateRow(SQLModel, table=True):
     issued_at: datetime = Field(default_factory=utc_now)
     chain_head: str = Field(max_length=HASH_LENGTH)
     verification_hash: str = Field(max_length=HASH_LENGTH)
+
+
+# Facilitated room sessions (revision 0003). See app.services.room.
+
+
+class RoomSessionRow(SQLModel, table=True):
+    """A facilitated session: who runs it, what it covers, and where the room is now.
+
+    ``scenario_ids`` are the scenarios in session order (a track's, or a chosen list);
+    ``current_scenario`` and ``current_step`` are indexes into them, so that attendees'
+    apps on a shared database know which step is being voted on.
+    """
+
+    __tablename__ = "room_session"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'ended', 'abandoned')", name="status"),
+        Index("ix_room_session_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(max_length=UID_LENGTH, unique=True)
+    facilitator: str = Field(max_length=ACTOR_LENGTH)
+    track_id: str | None = Field(default=None, max_length=CONTENT_ID_LENGTH)
+    scenario_ids: list[str] = Field(default_factory=list, sa_type=_json_list(), nullable=False)
+    status: str = Field(max_length=ROOM_STATUS_LENGTH)
+    started_at: datetime = Field(default_factory=utc_now)
+    ended_at: datetime | None = Field(default=None)
+    current_scenario: int = Field(default=0)
+    current_step: int = Field(default=0)
+
+
+class RoomAttendeeRow(SQLModel, table=True):
+    """A trainee taking part in a room session (chosen at the start, or joined by voting)."""
+
+    __tablename__ = "room_attendee"
+    __table_args__ = (UniqueConstraint("room_session_id", "trainee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_session_id: int = Field(foreign_key="room_session.id")
+    trainee_id: int = Field(foreign_key="trainee.id")
+    added_at: datetime = Field(default_factory=utc_now)
+
+
+class RoomStepRow(SQLModel, table=True):
+    """One step of a session: the counts the facilitator entered, notes, and the reveal."""
+
+    __tablename__ = "room_step"
+    __table_args__ = (
+        UniqueConstraint("room_session_id", "scenario_id", "step_id"),
+        CheckConstraint("accept >= 0 AND revise >= 0 AND reject >= 0", name="counts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_session_id: int = Field(foreign_key="room_session.id")
+    scenario_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    step_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    accept: int = Field(default=0)
+    revise: int = Field(default=0)
+    reject: int = Field(default=0)
+    notes: str = Field(default="", sa_type=Text)
+    revealed_at: datetime | None = Field(default=None)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class RoomVoteRow(SQLModel, table=True):
+    """A vote an attendee cast from their own app; one per attendee and step."""
+
+    __tablename__ = "room_vote"
+    __table_args__ = (
+        UniqueConstraint("room_session_id", "scenario_id", "step_id", "trainee_id"),
+        CheckConstraint("decision IN ('accept', 'revise', 'reject')", name="decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_session_id: int = Field(foreign_key="room_session.id")
+    scenario_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    step_id: str = Field(max_length=CONTENT_ID_LENGTH)
+    trainee_id: int = Field(foreign_key="trainee.id")
+    decision: str = Field(max_length=DECISION_LENGTH)
+    cast_at: datetime = Field(default_factory=utc_now)
+
+
+class RoomAttendanceRow(SQLModel, table=True):
+    """An "attended session" record: which chained event of the trainee's says so.
+
+    The record itself is the ``attended`` event in the trainee's hash chain (its details
+    hold the session, track, facilitator and room result); this row ties it to the
+    session, so a session gives each attendee one record however often it is ended.
+    """
+
+    __tablename__ = "room_attendance"
+    __table_args__ = (
+        UniqueConstraint("room_session_id", "trainee_id"),
+        Index("ix_room_attendance_trainee_id", "trainee_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_session_id: int = Field(foreign_key="room_session.id")
+    trainee_id: int = Field(foreign_key="trainee.id")
+    event_id: str = Field(max_length=UID_LENGTH, unique=True)
+    track_id: str | None = Field(default=None, max_length=CONTENT_ID_LENGTH)
+    facilitator: str = Field(max_length=ACTOR_LENGTH)
+    attended_at: datetime
+    steps_counted: int
+    steps_right: int
+    # steps_right / steps_counted, kept for queries; None when no step counted.
+    room_result: float | None = Field(default=None)

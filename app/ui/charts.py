@@ -4,6 +4,10 @@ This is the only module that imports QtCharts, and the dashboard imports it when
 is first shown, so the charting library costs nothing at start-up. Each builder takes
 plain numbers and already-translated labels and returns a ``QChart``; nothing is
 animated, so a chart is complete the moment it is drawn (offscreen too).
+
+Charts take the colours of the theme they are given (QtCharts' dark or high-contrast
+chart theme underneath a dark one) and the application font, so they follow the text
+size too.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from app.ui.style import LIGHT, Theme
+from app.ui.style import Theme
+from app.ui.themes import HIGH_CONTRAST_NAME, application_theme, is_dark, name_of
 
 # Long scenario titles would squeeze the plot area; the text below the chart has them whole.
 MAX_CATEGORY_CHARS = 34
@@ -43,16 +48,34 @@ def elide(text: str, limit: int = MAX_CATEGORY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def chart_theme(theme: Theme) -> QChart.ChartTheme:
+    """The QtCharts theme underneath ``theme``'s own colours."""
+    if name_of(theme) == HIGH_CONTRAST_NAME:
+        return QChart.ChartTheme.ChartThemeHighContrast
+    if is_dark(theme):
+        return QChart.ChartTheme.ChartThemeDark
+    return QChart.ChartTheme.ChartThemeLight
+
+
+def chart_font(scale: float = 1.0) -> QFont:
+    """The application font (which carries the text size), optionally scaled."""
+    font = QFont(QGuiApplication.font())
+    if scale != 1.0 and font.pointSizeF() > 0:
+        font.setPointSizeF(font.pointSizeF() * scale)
+    return font
+
+
 def _base_chart(theme: Theme, *, legend: bool) -> QChart:
     chart = QChart()
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-    chart.setTheme(QChart.ChartTheme.ChartThemeLight)
+    chart.setTheme(chart_theme(theme))
     chart.setBackgroundBrush(QColor(theme.surface))
     chart.setBackgroundRoundness(0)
     chart.setMargins(QMargins(4, 4, 4, 4))
     chart.legend().setVisible(legend)
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     chart.legend().setLabelColor(QColor(theme.text))
+    chart.legend().setFont(chart_font())
     return chart
 
 
@@ -76,6 +99,9 @@ def _value_axis(
     axis.setLabelsColor(QColor(theme.muted_text))
     axis.setTitleBrush(QColor(theme.muted_text))
     axis.setGridLineColor(QColor(theme.surface_alt))
+    axis.setLabelsFont(chart_font(0.9))
+    axis.setTitleFont(chart_font(0.9))
+    axis.setLinePenColor(QColor(theme.border))
     return axis
 
 
@@ -91,6 +117,8 @@ def _category_axis(categories: Sequence[str], theme: Theme) -> QBarCategoryAxis:
     # QtCharts draws labels as rich text; titles from content packs must stay plain words.
     axis.append([html.escape(elide(c), quote=False) for c in categories])
     axis.setLabelsColor(QColor(theme.text))
+    axis.setLabelsFont(chart_font(0.9))
+    axis.setLinePenColor(QColor(theme.border))
     axis.setGridLineVisible(False)
     # Qt would cut every label to "..." when space is short; they are elided above instead.
     axis.setTruncateLabels(False)
@@ -121,7 +149,10 @@ def _bar_labels(series: QAbstractBarSeries, theme: Theme, label_format: str) -> 
     for bar_set in series.barSets():
         # Dark text on a light bar, light text on a dark one.
         light_bar = bar_set.color().lightnessF() > 0.6
-        bar_set.setLabelColor(QColor(theme.text if light_bar else theme.accent_text))
+        dark_text = QColor("#000000") if is_dark(theme) else QColor(theme.text)
+        light_text = QColor(theme.text) if is_dark(theme) else QColor("#ffffff")
+        bar_set.setLabelColor(dark_text if light_bar else light_text)
+        bar_set.setLabelFont(chart_font(0.9))
 
 
 def line_chart(
@@ -131,9 +162,10 @@ def line_chart(
     x_title: str,
     y_title: str,
     y_range: tuple[float, float] = (0.0, 100.0),
-    theme: Theme = LIGHT,
+    theme: Theme | None = None,
 ) -> QChart:
     """One line with its points marked; x runs from 1 to the last point."""
+    theme = theme or application_theme()
     chart = _base_chart(theme, legend=False)
     series = QLineSeries()
     series.setName(name)
@@ -157,9 +189,10 @@ def bar_chart(
     value_range: tuple[float, float] = (0.0, 100.0),
     horizontal: bool = False,
     label_format: str = "@value",
-    theme: Theme = LIGHT,
+    theme: Theme | None = None,
 ) -> QChart:
     """Bars by category; ``sets`` are (name, one value per category, colour) groups."""
+    theme = theme or application_theme()
     chart = _base_chart(theme, legend=len(sets) > 1)
     series: QAbstractBarSeries = QHorizontalBarSeries() if horizontal else QBarSeries()
     for set_name, values, colour in sets:
@@ -186,9 +219,10 @@ def calibration_chart(
     diagonal_name: str,
     x_title: str,
     y_title: str,
-    theme: Theme = LIGHT,
+    theme: Theme | None = None,
 ) -> QChart:
     """Mean stated confidence against the share right, per band, with the diagonal."""
+    theme = theme or application_theme()
     chart = _base_chart(theme, legend=True)
     diagonal = QLineSeries()
     diagonal.setName(diagonal_name)
@@ -222,9 +256,10 @@ def chart_view(name: str, description: str, parent: QWidget | None = None) -> QC
     view.setMinimumHeight(CHART_MIN_HEIGHT)
     view.setAccessibleName(name)
     view.setAccessibleDescription(description)
-    view.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-    # The view itself takes the focus (and says its name); its drawing surface does not.
+    # Tab reaches the view, which says its name and description; its drawing surface
+    # takes no focus. The surface passes its policy on to the view, so it goes first.
     view.viewport().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    view.setFocusPolicy(Qt.FocusPolicy.TabFocus)
     return view
 
 

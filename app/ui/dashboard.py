@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from app.core.model import ContentLibrary
 from app.core.scoring import TrustMetrics
 from app.ui.progress_data import ProgressData
-from app.ui.style import LIGHT, set_text_role
+from app.ui.style import Theme, set_text_role
+from app.ui.themes import application_theme
 from app.ui.widgets import card
 
 if TYPE_CHECKING:
@@ -86,6 +87,11 @@ class NumbersText(QPlainTextEdit):
         super().resizeEvent(event)
         self._fit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()  # the line height changed with the text size
+
     def _fit(self) -> None:
         # A plain-text document's height is counted in wrapped lines.
         lines = max(1, round(self.document().size().height()))
@@ -130,6 +136,9 @@ class DashboardPage(QWidget):
         self._data: ProgressData | None = None
         self.cards: dict[str, ChartCard] = {}
         self.charts_built = False
+        self.theme: Theme = application_theme()
+        """The theme the charts were drawn with."""
+        self._drawn_with: tuple[Theme, float] | None = None
 
         root = QVBoxLayout(self)
         root.setContentsMargins(20, 16, 20, 16)
@@ -201,6 +210,8 @@ class DashboardPage(QWidget):
         """Show ``data``: charts (built on first use) and the numbers as text."""
         self._ensure_charts()
         self._data = data
+        self.theme = application_theme()
+        self._drawn_with = self._appearance()
         self.title_label.setText(self.tr("My progress: {name}").format(name=data.trainee))
         self.summary_label.setText(self.summary_text(data.metrics))
         self._fill_score(data)
@@ -209,6 +220,17 @@ class DashboardPage(QWidget):
         self._fill_flags(data)
         self._fill_time(data)
         self._fill_baseline(data)
+
+    def _appearance(self) -> tuple[Theme, float]:
+        return application_theme(), self.font().pointSizeF()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kinds = (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.FontChange)
+        data = self._data
+        # Charts draw their own colours and fonts: draw them again for a new theme or size.
+        if event.type() in kinds and data is not None and self._appearance() != self._drawn_with:
+            self.show_data(data)
 
     def _ensure_charts(self) -> None:
         if self.charts_built:
@@ -351,7 +373,7 @@ class DashboardPage(QWidget):
             (
                 lambda: bar_chart(
                     categories,
-                    [(self.tr("Rate (%)"), values, LIGHT.accent)],
+                    [(self.tr("Rate (%)"), values, self.theme.accent)],
                     value_title=self.tr("Rate (%)"),
                     label_format="@value %",
                 )
@@ -440,7 +462,7 @@ class DashboardPage(QWidget):
             (
                 lambda: bar_chart(
                     [f.title for f in shown],
-                    [(self.tr("Recall (%)"), [f.recall * 100 for f in shown], LIGHT.accent)],
+                    [(self.tr("Recall (%)"), [f.recall * 100 for f in shown], self.theme.accent)],
                     value_title=self.tr("Caught when present (%)"),
                     horizontal=True,
                     label_format="@value %",
@@ -494,7 +516,13 @@ class DashboardPage(QWidget):
             (
                 lambda: bar_chart(
                     [t.title for t in shown],
-                    [(self.tr("Seconds per play"), [t.mean_seconds for t in shown], LIGHT.avatar)],
+                    [
+                        (
+                            self.tr("Seconds per play"),
+                            [t.mean_seconds for t in shown],
+                            self.theme.avatar,
+                        )
+                    ],
                     value_title=self.tr("Seconds per play (mean)"),
                     value_range=(0.0, axis_end),
                     horizontal=True,
@@ -579,9 +607,9 @@ class DashboardPage(QWidget):
         baseline_values = [(c.baseline or 0.0) * 100 for c in changes]
         follow_up_values = [(c.follow_up or 0.0) * 100 for c in changes]
         if comparison.baseline is not None:
-            sets.append((self.tr("Baseline"), baseline_values, LIGHT.progress))
+            sets.append((self.tr("Baseline"), baseline_values, self.theme.progress))
         if comparison.follow_up is not None:
-            sets.append((self.tr("Follow-up"), follow_up_values, LIGHT.accent))
+            sets.append((self.tr("Follow-up"), follow_up_values, self.theme.accent))
         if sets:
             lines.append(
                 self.tr("A measure not yet measured is drawn as 0 in the chart.")

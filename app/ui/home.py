@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QTreeView,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.core.guidance import NextItem, next_item, ordered_tracks
 from app.core.model import ContentLibrary, TrackItemKind
 from app.core.records import TrackProgress, TraineeProgress
+from app.ui.manager_assignments import AssignmentsCard
 from app.ui.models import (
     DIFFICULTY_NAMES,
     ID_ROLE,
@@ -36,11 +36,12 @@ from app.ui.models import (
     ReviewListModel,
     ReviewRow,
     catalogue_rows,
+    difficulty_text,
     format_score,
     lesson_rows,
 )
 from app.ui.style import set_text_role
-from app.ui.widgets import card
+from app.ui.widgets import ColumnScrollArea, card
 
 if TYPE_CHECKING:
     from app.services.training import ReviewSuggestion
@@ -80,19 +81,19 @@ class HomePage(QWidget):
         side.setContentsMargins(0, 0, 4, 0)
         side.setSpacing(16)
         side.addWidget(self._build_next_card())
+        # Training a manager assigned through a cohort (hidden when there is none).
+        self.assignments = AssignmentsCard()
+        side.addWidget(self.assignments)
         side.addWidget(self._build_review_card())
         side.addWidget(self._build_tracks_card())
         side.addWidget(self._build_lessons_card(), 1)
-        # The cards keep their natural height; on a small screen the column scrolls.
-        self.side_scroll = QScrollArea()
-        self.side_scroll.setWidgetResizable(True)
-        self.side_scroll.setWidget(side_widget)
-        self.side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.side_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The cards keep their natural height; on a small screen the column scrolls. It
+        # is never narrower than its cards need, however large the text.
+        self.side_scroll = ColumnScrollArea(side_widget)
         outer.addWidget(self.side_scroll, 2)
 
-        self.setTabOrder(self.continue_button, self.review_list)
+        self.setTabOrder(self.continue_button, self.assignments.list_view)
+        self.setTabOrder(self.assignments.list_view, self.review_list)
         self.setTabOrder(self.review_list, self.difficulty_combo)
         self.setTabOrder(self.difficulty_combo, self.flag_combo)
         self.setTabOrder(self.flag_combo, self.lesson_combo)
@@ -104,48 +105,49 @@ class HomePage(QWidget):
     # Building
 
     def _build_catalogue_card(self) -> QFrame:
-        frame, layout = card("Scenarios")
+        frame, layout = card(self.tr("Scenarios"))
         filters = QGridLayout()
         filters.setHorizontalSpacing(8)
         self.difficulty_combo = QComboBox()
-        self.difficulty_combo.addItem("All levels", None)
-        for level, name in DIFFICULTY_NAMES.items():
-            self.difficulty_combo.addItem(f"{level} · {name}", level)
+        self.difficulty_combo.addItem(self.tr("All levels"), None)
+        for level in DIFFICULTY_NAMES:
+            self.difficulty_combo.addItem(difficulty_text(level), level)
         self.flag_combo = QComboBox()
-        self.flag_combo.addItem("All red flags", None)
+        self.flag_combo.addItem(self.tr("All red flags"), None)
         for flag in sorted(self._library.red_flags.values(), key=lambda f: f.title):
             self.flag_combo.addItem(flag.title, flag.id)
         self.lesson_combo = QComboBox()
-        self.lesson_combo.addItem("All lessons", None)
+        self.lesson_combo.addItem(self.tr("All lessons"), None)
         for lesson in self._library.ordered_lessons():
             self.lesson_combo.addItem(lesson.title, lesson.id)
         combos = (
-            ("&Difficulty", self.difficulty_combo),
-            ("Red &flag", self.flag_combo),
-            ("Le&sson", self.lesson_combo),
+            (self.tr("&Difficulty"), self.tr("Filter by difficulty"), self.difficulty_combo),
+            (self.tr("Red &flag"), self.tr("Filter by red flag"), self.flag_combo),
+            (self.tr("Le&sson"), self.tr("Filter by lesson"), self.lesson_combo),
         )
-        for column, (text, combo) in enumerate(combos):
+        for column, (text, name, combo) in enumerate(combos):
             label = QLabel(text)
             label.setBuddy(combo)
             set_text_role(label, "caption")
-            combo.setAccessibleName(f"Filter by {text.replace('&', '').lower()}")
+            combo.setAccessibleName(name)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(12)
+            combo.setMinimumContentsLength(8)
             combo.currentIndexChanged.connect(self._apply_filters)
             filters.addWidget(label, 0, column)
             filters.addWidget(combo, 1, column)
-        self.clear_button = QPushButton("&Clear filters")
+        self.clear_button = QPushButton(self.tr("&Clear filters"))
         self.clear_button.clicked.connect(self.clear_filters)
+        self.clear_button.setAutoDefault(True)
         filters.addWidget(self.clear_button, 1, len(combos))
         layout.addLayout(filters)
 
         self.tree = QTreeView()
         self.tree.setModel(self.filter)
-        self.tree.setAccessibleName("Scenario catalogue")
+        self.tree.setAccessibleName(self.tr("Scenario catalogue"))
         self.tree.setAccessibleDescription(
-            "Scenarios grouped by domain. Press Enter or double-click to play one."
+            self.tr("Scenarios grouped by domain. Press Enter or double-click to play one.")
         )
         self.tree.setUniformRowHeights(True)
         self.tree.setAllColumnsShowFocus(True)
@@ -162,28 +164,28 @@ class HomePage(QWidget):
         )
         self.tree.activated.connect(self._on_catalogue_activated)
         layout.addWidget(self.tree, 1)
-        self.empty_label = QLabel("No scenario matches these filters.")
+        self.empty_label = QLabel(self.tr("No scenario matches these filters."))
         set_text_role(self.empty_label, "caption")
         self.empty_label.hide()
         layout.addWidget(self.empty_label)
-        hint = QLabel("Double-click a scenario, or select it and press Enter, to play it.")
+        hint = QLabel(self.tr("Double-click a scenario, or select it and press Enter, to play it."))
         hint.setWordWrap(True)
         set_text_role(hint, "caption")
         layout.addWidget(hint)
         return frame
 
     def _build_next_card(self) -> QFrame:
-        frame, layout = card("What next")
+        frame, layout = card(self.tr("What next"))
         self.next_label = QLabel()
         self.next_label.setWordWrap(True)
         self.next_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.continue_button = QPushButton("C&ontinue")
+        self.continue_button = QPushButton(self.tr("C&ontinue"))
         self.continue_button.setObjectName("primary")
+        # Enter presses it when it has the focus, as Space does.
+        self.continue_button.setAutoDefault(True)
         self.continue_button.clicked.connect(self.continue_next)
-        row = QHBoxLayout()
-        row.addWidget(self.next_label, 1)
-        row.addWidget(self.continue_button, 0, Qt.AlignmentFlag.AlignBottom)
-        layout.addLayout(row)
+        layout.addWidget(self.next_label)
+        layout.addWidget(self.continue_button, 0, Qt.AlignmentFlag.AlignRight)
         return frame
 
     def _build_review_card(self) -> QFrame:
@@ -219,14 +221,14 @@ class HomePage(QWidget):
         return frame
 
     def _build_tracks_card(self) -> QFrame:
-        frame, layout = card("Tracks")
+        frame, layout = card(self.tr("Tracks"))
         self.tracks_layout = QVBoxLayout()
         self.tracks_layout.setSpacing(10)
         layout.addLayout(self.tracks_layout)
         self.track_bars: dict[str, QProgressBar] = {}
         self.track_labels: dict[str, QLabel] = {}
         if not self._library.tracks:
-            none = QLabel("No tracks in the loaded content.")
+            none = QLabel(self.tr("No tracks in the loaded content."))
             set_text_role(none, "caption")
             self.tracks_layout.addWidget(none)
         for track in ordered_tracks(self._library):
@@ -236,7 +238,7 @@ class HomePage(QWidget):
             bar = QProgressBar()
             bar.setRange(0, max(1, len(track.items)))
             bar.setTextVisible(True)
-            bar.setAccessibleName(f"Progress in {track.title}")
+            bar.setAccessibleName(self.tr("Progress in {track}").format(track=track.title))
             bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             detail = QLabel()
             detail.setWordWrap(True)
@@ -250,13 +252,15 @@ class HomePage(QWidget):
 
     def _build_lessons_card(self) -> QFrame:
         frame, layout = card()
-        label = QLabel("Lesso&ns")
+        label = QLabel(self.tr("Lesso&ns"))
         set_text_role(label, "heading")
         self.lessons_model = LessonListModel(parent=self)
         self.lesson_list = QListView()
         self.lesson_list.setModel(self.lessons_model)
-        self.lesson_list.setAccessibleName("Lessons")
-        self.lesson_list.setAccessibleDescription("Press Enter or double-click to read a lesson.")
+        self.lesson_list.setAccessibleName(self.tr("Lessons"))
+        self.lesson_list.setAccessibleDescription(
+            self.tr("Press Enter or double-click to read a lesson.")
+        )
         self.lesson_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.lesson_list.activated.connect(self._on_lesson_activated)
         self.lesson_list.setMinimumHeight(self.fontMetrics().height() * 8)
@@ -285,14 +289,15 @@ class HomePage(QWidget):
             total = len(track.items)
             bar = self.track_bars[track.id]
             bar.setValue(done)
-            bar.setFormat(f"{done} of {total} done")
+            count = self.tr("{done} of {total} done").format(done=done, total=total)
+            bar.setFormat(count)
             status = []
             if state is not None and state.complete:
-                status.append("✓ Complete")
+                status.append("✓ " + self.tr("Complete"))
             if state is not None and state.score is not None:
-                status.append(f"score {format_score(state.score)}")
+                status.append(self.tr("score {score}").format(score=format_score(state.score)))
             self.track_labels[track.id].setText(" · ".join(status) or track.summary)
-            bar.setAccessibleDescription(" · ".join([f"{done} of {total} done", *status]))
+            bar.setAccessibleDescription(" · ".join([count, *status]))
         self._show_next(next_item(self._library, progress, tracks))
         self._update_empty_hint()
 
@@ -323,12 +328,25 @@ class HomePage(QWidget):
         self.review_list.setVisible(bool(rows))
         self.review_empty.setVisible(not rows)
         if rows:
-            visible = min(len(rows), REVIEW_ROWS_SHOWN)
-            row_height = max(self.review_list.sizeHintForRow(0), self.fontMetrics().height() + 8)
-            frame = 2 * self.review_list.frameWidth()
-            self.review_list.setFixedHeight(visible * row_height + frame + 4)
+            self._fit_review_list()
             if not self.review_list.currentIndex().isValid():
                 self.review_list.setCurrentIndex(self.review_model.index(0))
+
+    def _fit_review_list(self) -> None:
+        rows = self.review_model.rowCount()
+        if not rows:
+            return
+        visible = min(rows, REVIEW_ROWS_SHOWN)
+        row_height = max(self.review_list.sizeHintForRow(0), self.fontMetrics().height() + 8)
+        frame = 2 * self.review_list.frameWidth()
+        self.review_list.setFixedHeight(visible * row_height + frame + 4)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            # Sized in rows of text: size it again for the new text size.
+            self._fit_review_list()
+            self.lesson_list.setMinimumHeight(self.fontMetrics().height() * 8)
 
     def review_rows(self) -> list[ReviewRow]:
         """The review items listed, in order."""
@@ -343,17 +361,30 @@ class HomePage(QWidget):
         self._next = item
         if item is None:
             if self._library.scenarios:
-                text = "You have done everything here. Replay any scenario to practise."
+                text = self.tr("You have done everything here. Replay any scenario to practise.")
             else:
-                text = "There are no scenarios in the loaded content yet."
+                text = self.tr("There are no scenarios in the loaded content yet.")
             self.next_label.setText(text)
             self.continue_button.setEnabled(False)
             return
-        kind = "Lesson" if item.kind is TrackItemKind.LESSON else "Scenario"
-        where = f"Next in {item.track_title}" if item.track_title else "Next up"
-        self.next_label.setText(f"{where}:\n{kind}: {item.title}")
+        lesson = item.kind is TrackItemKind.LESSON
+        what = (self.tr("Lesson: {title}") if lesson else self.tr("Scenario: {title}")).format(
+            title=item.title
+        )
+        where = (
+            self.tr("Next in {track}:").format(track=item.track_title)
+            if item.track_title
+            else self.tr("Next up:")
+        )
+        self.next_label.setText(f"{where}\n{what}")
         self.continue_button.setEnabled(True)
-        self.continue_button.setAccessibleName(f"Continue with {kind.lower()} {item.title}")
+        self.continue_button.setAccessibleName(
+            (
+                self.tr("Continue with lesson {title}")
+                if lesson
+                else self.tr("Continue with scenario {title}")
+            ).format(title=item.title)
+        )
 
     @property
     def next(self) -> NextItem | None:

@@ -19,15 +19,20 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import APP_NAME
+from app.ui.i18n import install_translations
 from app.ui.main_window import MainWindow
 from app.ui.paths import configure_application_identity
 from app.ui.style import apply_theme
+from app.ui.themes import install_appearance
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QUrl
 
     from app.core.records import Profile
     from app.services.bootstrap import AppConfig, AppContext
+    from app.services.credentials import KeyringPasswords
+    from app.services.team_database import SavedTeamDatabase
+    from app.ui.team_database_dialog import TeamDatabaseDialog
     from app.ui.workspace import Workspace
 
 _log = logging.getLogger(__name__)
@@ -36,12 +41,26 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_TIMEOUT = 3
 SMOKE_TEST_TIMEOUT_SECONDS = 30.0
+# Set to "1" only by tests: commands on standard input drive the app (app/ui/test_driver.py).
+TEST_DRIVER_VARIABLE = "THINKTWICE_TEST_DRIVER"
+# When set, the first paint prints "first-paint rss_kb=N" for the start-up benchmark.
+FIRST_PAINT_MARKER_VARIABLE = "THINKTWICE_FIRST_PAINT_MARKER"
 
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
 
 
 def _say(message: str) -> None:
     print(f"thinktwice: {message}", file=sys.stderr, flush=True)
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident memory in KiB (0 where the platform cannot say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
 
 
 def _describe(error: BaseException) -> str:
@@ -83,9 +102,14 @@ class Launcher(QObject):
         self.workspace: Workspace | None = None
         self.failure_box: QMessageBox | None = None
         self.exit_code: int | None = None
+        self.passwords: KeyringPasswords | None = None
+        """Where team database passwords are kept (default: the system keyring)."""
         window.first_painted.connect(self._after_first_paint)
+        window.team_database_requested.connect(self.open_team_database)
 
     def _after_first_paint(self) -> None:
+        if os.environ.get(FIRST_PAINT_MARKER_VARIABLE):
+            print(f"first-paint rss_kb={_peak_rss_kb()}", flush=True)
         # Let the paint reach the screen before the heavy imports start.
         QTimer.singleShot(0, self.load)
 
@@ -102,13 +126,86 @@ class Launcher(QObject):
         try:
             from app.services.bootstrap import open_context
 
-            context = open_context(self._config)
+            context = open_context(self._config, passwords=self._password_store())
         except Exception as error:
             _log.debug("opening the records failed", exc_info=True)
-            self._open_failed(error)
+            if not self._ask_for_password(error):
+                self._open_failed(error)
             return
         self.context = context
         self._set_up(context)
+        from app.ui.recovery import announce_open_state
+
+        # Read-only, or on a network share: say so (the smoke test prints it instead).
+        announce_open_state(self._window, context, say=_say if self._smoke_test else None)
+
+    def _password_store(self) -> KeyringPasswords:
+        if self.passwords is None:
+            from app.services.credentials import KeyringPasswords
+
+            self.passwords = KeyringPasswords()
+        return self.passwords
+
+    def _ask_for_password(self, error: Exception) -> bool:
+        """After a refused login to a server whose address holds no password, ask for it.
+
+        Returns whether the question was asked (the answer retries the start, declining
+        shows the failure as usual).
+        """
+        from app.services.credentials import is_server_url, split_password
+        from app.services.errors import DatabaseLoginFailed
+
+        if self._smoke_test or not isinstance(error, DatabaseLoginFailed):
+            return False
+        url = self._config.effective_database_url()
+        if not is_server_url(url) or split_password(url).password is not None:
+            return False
+        from app.ui.team_database_dialog import ask_for_password
+
+        store = self._password_store()
+        self._window.show_loading("The team database asks for a password.")
+        ask_for_password(
+            self._window,
+            url,
+            store,
+            refused=self._config.database_password_for(url, store) is not None,
+            on_password=self._retry_with_password,
+            on_cancel=lambda: self._open_failed(error),
+        )
+        return True
+
+    def _retry_with_password(self, password: str) -> None:
+        from dataclasses import replace
+
+        # In memory only, for this session; never written anywhere.
+        self._config = replace(self._config, database_password=password)
+        QTimer.singleShot(0, self.load)
+
+    def open_team_database(self) -> TeamDatabaseDialog:
+        """Open the Team database window (the choice applies from the next start)."""
+        from app.services.settings import Settings
+        from app.ui.team_database_dialog import open_team_database
+
+        # The open context's settings, so that its next save keeps this choice.
+        settings = (
+            self.context.settings
+            if self.context is not None
+            else Settings.in_data_dir(self._config.data_dir)
+        )
+
+        def saved(result: SavedTeamDatabase) -> None:
+            if self.context is None and result.session_password is not None:
+                from dataclasses import replace
+
+                self._config = replace(self._config, database_password=result.session_password)
+
+        return open_team_database(
+            self._window,
+            settings,
+            self._password_store(),
+            command_line_url=self._config.database_url,
+            on_saved=saved,
+        )
 
     def _open_failed(self, error: Exception) -> None:
         message = _describe(error)
@@ -117,31 +214,19 @@ class Launcher(QObject):
             _say(message)
             self.finish(EXIT_FAILURE)
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Critical,
-            APP_NAME,
-            f"{APP_NAME} could not open your records.",
-            QMessageBox.StandardButton.Retry | QMessageBox.StandardButton.Close,
-            self._window,
-        )
-        box.button(QMessageBox.StandardButton.Close).setText("&Quit")
-        box.setInformativeText(
-            f"{message}\n\nWhat you can do: close other copies of {APP_NAME}, make sure the "
-            f"data folder {self._config.data_dir} is on a drive you can write to, then "
-            "choose Retry. Quit leaves your files as they are."
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Retry)
-        box.finished.connect(self._failure_answered)
+        from app.ui.recovery import FaultBox
+
+        # Offers what fits the fault: retry, open read-only, restore a backup, start anew.
+        box = FaultBox(error, self._config, self._window)
+        box.retry_requested.connect(self._retry)
+        box.quit_requested.connect(lambda: self.finish(EXIT_FAILURE))
         self._window.show_loading(f"{APP_NAME} could not open your records.")
         self.failure_box = box
         box.open()
 
-    def _failure_answered(self, _result: int) -> None:
-        box = self.failure_box
-        if box is not None and box.clickedButton() is box.button(QMessageBox.StandardButton.Retry):
-            QTimer.singleShot(0, self.load)
-        else:
-            self.finish(EXIT_FAILURE)
+    def _retry(self, config: AppConfig) -> None:
+        self._config = config
+        QTimer.singleShot(0, self.load)
 
     def _set_up(self, context: AppContext) -> None:
         from app.ui.markdown_view import open_in_browser
@@ -244,6 +329,8 @@ def create_application() -> QApplication:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_application_identity()
     apply_theme(app)
+    # Before any window is built: widgets translate their strings when created.
+    install_translations(app)
     return app
 
 
@@ -280,6 +367,19 @@ def run_gui(
         profile_name=profile_name,
         scenario_id=scenario_id,
         smoke_test=smoke_test,
+    )
+    if os.environ.get(TEST_DRIVER_VARIABLE) == "1":
+        # Test-only: the end-to-end tests drive the real widgets through standard input
+        # (see app/ui/test_driver.py). A normal start never imports that module.
+        from app.ui.test_driver import attach_test_driver
+
+        attach_test_driver(launcher)
+    # The saved theme and text size, with the Appearance menu (Ctrl+= / Ctrl+- / Ctrl+0).
+    install_appearance(
+        app,
+        window,
+        config.data_dir,
+        lambda: launcher.context.settings if launcher.context is not None else None,
     )
     previous_hook = _install_excepthook(launcher, window, smoke_test)
     window.show()

@@ -43,13 +43,13 @@ class LessonPage(QWidget):
         self._current: str | None = None
 
         list_frame, list_layout = card()
-        list_label = QLabel("&Lessons")
+        list_label = QLabel(self.tr("&Lessons"))
         set_text_role(list_label, "heading")
         self.model = LessonListModel(parent=self)
         self.list_view = QListView()
         self.list_view.setModel(self.model)
-        self.list_view.setAccessibleName("Lessons")
-        self.list_view.setAccessibleDescription("Press Enter or click to read a lesson.")
+        self.list_view.setAccessibleName(self.tr("Lessons"))
+        self.list_view.setAccessibleDescription(self.tr("Press Enter or click to read a lesson."))
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list_view.setWordWrap(True)
         self.list_view.activated.connect(self._on_activated)
@@ -59,16 +59,16 @@ class LessonPage(QWidget):
         list_layout.addWidget(self.list_view, 1)
 
         reader_frame, reader_layout = card()
-        self.title_label = QLabel("Choose a lesson")
+        self.title_label = QLabel(self.tr("Choose a lesson"))
         set_text_role(self.title_label, "title")
         self.title_label.setWordWrap(True)
         self.summary_label = QLabel(
-            "Lessons explain the red flags the scenarios train. Pick one from the list."
+            self.tr("Lessons explain the red flags the scenarios train. Pick one from the list.")
         )
         self.summary_label.setWordWrap(True)
         set_text_role(self.summary_label, "caption")
         self.reader = SafeMarkdownView(open_url=open_url, max_line_chars=90)
-        self.reader.setAccessibleName("Lesson text")
+        self.reader.setAccessibleName(self.tr("Lesson text"))
         self.reader.setObjectName("embedded")
         reader_layout.addWidget(self.title_label)
         reader_layout.addWidget(self.summary_label)
@@ -101,8 +101,13 @@ class LessonPage(QWidget):
             return False
         self._current = lesson_id
         self.title_label.setText(lesson.title)
-        minutes = f" · about {lesson.minutes} min" if lesson.minutes else ""
-        self.summary_label.setText(f"{lesson.summary}{minutes}")
+        if lesson.minutes:
+            summary = self.tr("{summary} · about {minutes} min").format(
+                summary=lesson.summary, minutes=lesson.minutes
+            )
+        else:
+            summary = lesson.summary
+        self.summary_label.setText(summary)
         self.reader.set_markdown(lesson.body, self._library.pack_root(lesson.pack_id))
         self.reader.verticalScrollBar().setValue(0)
         self._select(lesson_id)

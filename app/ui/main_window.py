@@ -20,20 +20,25 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.ui.style import set_text_role
+from app.ui.widgets import ElidedLabel
 
 HOME = "home"
 LESSONS = "lessons"
 PROBLEMS = "problems"
 PLAYER = "player"
 DASHBOARD = "dashboard"
+MANAGER = "manager"
+ROOM = "room"
 LOADING = "loading"
 
 # Navigation entries: page key, label with mnemonic, shortcut.
 NAVIGATION = (
-    (HOME, "&Home", "Ctrl+1"),
-    (LESSONS, "&Lessons", "Ctrl+2"),
-    (PROBLEMS, "Content &problems", "Ctrl+3"),
+    (HOME, QT_TRANSLATE_NOOP("MainWindow", "&Home"), "Ctrl+1"),
+    (LESSONS, QT_TRANSLATE_NOOP("MainWindow", "&Lessons"), "Ctrl+2"),
+    (PROBLEMS, QT_TRANSLATE_NOOP("MainWindow", "Content &problems"), "Ctrl+3"),
     (DASHBOARD, QT_TRANSLATE_NOOP("MainWindow", "&My progress"), "Ctrl+4"),
+    (MANAGER, QT_TRANSLATE_NOOP("MainWindow", "Mana&ger"), "Ctrl+5"),
+    (ROOM, QT_TRANSLATE_NOOP("MainWindow", "&Room"), "Ctrl+6"),
 )
 
 
@@ -54,7 +59,7 @@ class LoadingPage(QWidget):
         title = QLabel(APP_NAME)
         set_text_role(title, "title")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message = QLabel("Loading the scenarios and your records…")
+        self.message = QLabel(self.tr("Loading the scenarios and your records…"))
         set_text_role(self.message, "caption")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -76,12 +81,14 @@ class MainWindow(QMainWindow):
         first_painted(): the window has been painted for the first time.
         page_requested(str): the trainee chose a page in the navigation.
         switch_profile_requested(): the trainee asked to switch profile.
+        team_database_requested(): the trainee asked for the Team database window.
         closing(): the window is about to close.
     """
 
     first_painted = Signal()
     page_requested = Signal(str)
     switch_profile_requested = Signal()
+    team_database_requested = Signal()
     closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -100,9 +107,10 @@ class MainWindow(QMainWindow):
 
         self.navigation = self._build_navigation()
         self.trainee_label = QLabel()
-        self.trainee_label.setAccessibleName("Trainee")
-        self.database_label = QLabel()
-        self.database_label.setAccessibleName("Database location")
+        self.trainee_label.setAccessibleName(self.tr("Trainee"))
+        # A long path is shortened on screen (whole in its tooltip), never widening the window.
+        self.database_label = ElidedLabel()
+        self.database_label.setAccessibleName(self.tr("Database location"))
         self.database_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         status = self.statusBar()
         status.setSizeGripEnabled(False)
@@ -112,7 +120,7 @@ class MainWindow(QMainWindow):
         self.set_navigation_enabled(False)
 
     def _build_navigation(self) -> QToolBar:
-        toolbar = QToolBar("Navigation", self)
+        toolbar = QToolBar(self.tr("Navigation"), self)
         toolbar.setObjectName("navigation")
         toolbar.setMovable(False)
         toolbar.setFloatable(False)
@@ -136,12 +144,18 @@ class MainWindow(QMainWindow):
             spacer.sizePolicy().Policy.Expanding, spacer.sizePolicy().Policy.Preferred
         )
         toolbar.addWidget(spacer)
-        self.switch_profile_action = QAction("S&witch profile…", self)
+        self.switch_profile_action = QAction(self.tr("S&witch profile…"), self)
         self.switch_profile_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.switch_profile_action.setToolTip("Switch trainee profile (Ctrl+Shift+P)")
+        self.switch_profile_action.setToolTip(self.tr("Switch trainee profile (Ctrl+Shift+P)"))
         self.switch_profile_action.triggered.connect(self.switch_profile_requested)
         toolbar.addAction(self.switch_profile_action)
-        for action in [*self._page_actions.values(), self.switch_profile_action]:
+        # Always enabled: it is the way to a server that could not be reached at start.
+        self.team_database_action = QAction(self.tr("&Team database…"), self)
+        self.team_database_action.setToolTip(self.tr("Choose the team database server"))
+        self.team_database_action.triggered.connect(self.team_database_requested)
+        toolbar.addAction(self.team_database_action)
+        actions = [*self._page_actions.values(), self.switch_profile_action]
+        for action in [*actions, self.team_database_action]:
             button = toolbar.widgetForAction(action)
             if button is not None:
                 # Toolbar buttons take no focus by default; keyboard users need them.
@@ -196,11 +210,13 @@ class MainWindow(QMainWindow):
         self._problem_count = count
         action = self._page_actions[PROBLEMS]
         if count:
-            action.setText(f"Content &problems ({count})")
-            action.setToolTip(f"{count} content file problem(s) (Ctrl+3)")
+            action.setText(self.tr("Content &problems ({count})").format(count=count))
+            action.setToolTip(
+                self.tr("{count} content file problem(s) (Ctrl+3)").format(count=count)
+            )
         else:
-            action.setText("Content &problems")
-            action.setToolTip("Content problems (Ctrl+3)")
+            action.setText(self.tr("Content &problems"))
+            action.setToolTip(self.tr("Content problems (Ctrl+3)"))
         button = self.navigation.widgetForAction(action)
         if button is not None:
             button.setAccessibleName(action.text().replace("&", ""))
@@ -216,11 +232,13 @@ class MainWindow(QMainWindow):
 
     def set_trainee(self, name: str | None) -> None:
         """Show who is training in the status bar."""
-        self.trainee_label.setText(f"Trainee: {name}" if name else "No trainee selected")
+        self.trainee_label.setText(
+            self.tr("Trainee: {name}").format(name=name) if name else self.tr("No trainee selected")
+        )
 
     def set_database_location(self, location: str) -> None:
         """Show where answers are kept in the status bar."""
-        self.database_label.setText(f"Records: {location}")
+        self.database_label.setText(self.tr("Records: {location}").format(location=location))
         self.database_label.setToolTip(location)
 
     def show_loading(self, message: str) -> None:

@@ -1,4 +1,8 @@
-"""A read-only Markdown view that never loads anything from outside its own pack."""
+"""A read-only Markdown view that never loads anything from outside its own pack.
+
+Its colours follow the application's theme: when the theme changes, the document is
+styled again and re-rendered.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,39 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from PySide6.QtCore import QEvent, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
-from app.content.render import highlight_css, render_markdown, resolve_pack_resource
-from app.ui.style import LIGHT, Theme, markdown_css
+from app.content.render import (
+    HIGHLIGHT_CLASS,
+    highlight_css,
+    render_markdown,
+    resolve_pack_resource,
+)
+from app.ui.style import Theme, markdown_css
+from app.ui.themes import application_theme, is_dark
 
 UrlOpener = Callable[[QUrl], object]
 
 WEB_SCHEMES = frozenset({"http", "https"})
+# Code on a dark ground: a dark highlighting style, and diff lines shaded to match.
+DARK_CODE_STYLE = "github-dark"
+_DARK_DIFF_CSS = f"""
+.{HIGHLIGHT_CLASS} .gi {{ background-color: #12361f; color: #aff5b4; }}
+.{HIGHLIGHT_CLASS} .gd {{ background-color: #4a1a1f; color: #ffdcd7; }}
+"""
+
+
+def code_css(theme: Theme) -> str:
+    """CSS for highlighted code that reads well on ``theme``'s colours."""
+    css = highlight_css()
+    if is_dark(theme):
+        dark = HtmlFormatter(style=DARK_CODE_STYLE).get_style_defs(f".{HIGHLIGHT_CLASS}")
+        background = f".{HIGHLIGHT_CLASS} {{ background-color: {theme.surface_alt}; }}"
+        css += str(dark) + _DARK_DIFF_CSS + background
+    return css
 
 
 def open_in_browser(url: QUrl) -> bool:
@@ -46,10 +73,14 @@ class SafeMarkdownView(QTextBrowser):
         open_url: UrlOpener = open_in_browser,
         fit_content: bool = False,
         max_line_chars: int | None = None,
-        theme: Theme = LIGHT,
+        theme: Theme | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``theme`` fixes the colours; without it they follow the application's theme."""
         super().__init__(parent)
+        self._fixed_theme = theme
+        self._styled_with: Theme | None = None
+        self._markdown: str | None = None
         self._pack_root = pack_root
         self._open_url = open_url
         self._fit_content = fit_content
@@ -57,7 +88,7 @@ class SafeMarkdownView(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setReadOnly(True)
-        self.document().setDefaultStyleSheet(highlight_css() + markdown_css(theme))
+        self._style_document()
         self.document().setDocumentMargin(2 if fit_content else 10)
         self.anchorClicked.connect(self._on_anchor_clicked)
         if fit_content:
@@ -81,9 +112,31 @@ class SafeMarkdownView(QTextBrowser):
         """Render ``text`` (Markdown) safely and show it; optionally switch pack first."""
         if pack_root is not None:
             self._pack_root = pack_root
+        self._markdown = text
         self.setHtml(render_markdown(text))
         if self._fit_content:
             self._fit_height()
+
+    @property
+    def theme(self) -> Theme:
+        """The theme whose colours the document is styled with."""
+        return self._fixed_theme or application_theme()
+
+    def _style_document(self) -> None:
+        theme = self.theme
+        self._styled_with = theme
+        self.document().setDefaultStyleSheet(code_css(theme) + markdown_css(theme))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        changed = event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange)
+        if changed and self.theme != self._styled_with:
+            self._style_document()
+            if self._markdown is not None:
+                # The default style sheet applies to new HTML only: render it again.
+                position = self.verticalScrollBar().value()
+                self.set_markdown(self._markdown)
+                self.verticalScrollBar().setValue(position)
 
     def loadResource(self, resource_type: int, name: QUrl | str) -> object:
         """Load only relative resources that resolve inside the pack; refuse the rest."""

@@ -1,7 +1,8 @@
 """Qt item models over plain Python rows: the catalogue, lessons, profiles, problems, flags.
 
 The rows are built from core objects by plain functions, so what a view shows can be
-tested without Qt, and the models only adapt them.
+tested without a window, and the models only adapt them. Their words go through Qt's
+translation functions (context "Models").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractListModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -23,6 +25,9 @@ from PySide6.QtGui import QFont
 
 from app.core.model import ContentLibrary, ContentProblem, Lesson, RedFlag, Scenario
 from app.core.records import Profile, TraineeProgress
+from app.ui.i18n import QT_TRANSLATE_NOOP
+
+translate = QCoreApplication.translate
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 # The invalid index Qt uses for "the root"; shared as a default argument.
@@ -32,21 +37,33 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
 OTHER_DOMAIN = "other"
-# The domain tags every scenario carries one of, in the order the catalogue shows them.
+# The domain tags every scenario carries one of, in the order the catalogue shows them
+# (source strings: ``domain_name`` translates them).
 DOMAINS: dict[str, str] = {
-    "shell-files": "Shell and files",
-    "source-control": "Source control",
-    "cloud-iam": "Cloud and IAM",
-    "ci-cd-supply-chain": "CI/CD and supply chain",
-    "databases": "Databases",
-    "web-security": "Web security",
-    "agents-tools": "Agents and tools",
-    "data-platforms": "Data platforms",
-    "production-ops": "Production operations",
-    OTHER_DOMAIN: "Other",
+    "shell-files": QT_TRANSLATE_NOOP("Models", "Shell and files"),
+    "source-control": QT_TRANSLATE_NOOP("Models", "Source control"),
+    "cloud-iam": QT_TRANSLATE_NOOP("Models", "Cloud and IAM"),
+    "ci-cd-supply-chain": QT_TRANSLATE_NOOP("Models", "CI/CD and supply chain"),
+    "databases": QT_TRANSLATE_NOOP("Models", "Databases"),
+    "web-security": QT_TRANSLATE_NOOP("Models", "Web security"),
+    "agents-tools": QT_TRANSLATE_NOOP("Models", "Agents and tools"),
+    "data-platforms": QT_TRANSLATE_NOOP("Models", "Data platforms"),
+    "production-ops": QT_TRANSLATE_NOOP("Models", "Production operations"),
+    OTHER_DOMAIN: QT_TRANSLATE_NOOP("Models", "Other"),
 }
 
-DIFFICULTY_NAMES = {1: "New hire", 2: "Working engineer", 3: "Expert"}
+# Source strings: ``difficulty_name`` translates them.
+DIFFICULTY_NAMES = {
+    1: QT_TRANSLATE_NOOP("Models", "New hire"),
+    2: QT_TRANSLATE_NOOP("Models", "Working engineer"),
+    3: QT_TRANSLATE_NOOP("Models", "Expert"),
+}
+
+COLUMN_TITLES = (
+    QT_TRANSLATE_NOOP("Models", "Scenario"),
+    QT_TRANSLATE_NOOP("Models", "Difficulty"),
+    QT_TRANSLATE_NOOP("Models", "Progress"),
+)
 
 DONE_MARK = "✓"
 
@@ -59,6 +76,18 @@ def domain_of(scenario: Scenario) -> str:
     return OTHER_DOMAIN
 
 
+def domain_name(tag: str) -> str:
+    """The translated name of a domain tag (its tag when it is not a known one)."""
+    name = DOMAINS.get(tag)
+    return translate("Models", name) if name is not None else tag
+
+
+def difficulty_name(difficulty: int) -> str:
+    """``"Working engineer"`` for 2, translated; the number for an unknown level."""
+    name = DIFFICULTY_NAMES.get(difficulty)
+    return translate("Models", name) if name is not None else str(difficulty)
+
+
 def format_score(score: float | None) -> str:
     """A score as a whole percentage, e.g. ``"75 %"``; empty when there is none."""
     return "" if score is None else f"{round(score * 100)} %"
@@ -66,8 +95,9 @@ def format_score(score: float | None) -> str:
 
 def difficulty_text(difficulty: int) -> str:
     """``"2 · Working engineer"`` for a difficulty level."""
-    name = DIFFICULTY_NAMES.get(difficulty)
-    return f"{difficulty} · {name}" if name else str(difficulty)
+    if difficulty not in DIFFICULTY_NAMES:
+        return str(difficulty)
+    return f"{difficulty} · {difficulty_name(difficulty)}"
 
 
 def catalogue_order(library: ContentLibrary) -> list[str]:
@@ -95,9 +125,10 @@ class ScenarioRow:
     def status_text(self) -> str:
         """``"✓ done · 100 %"`` once played, ``"not started"`` before."""
         if not self.done:
-            return "not started"
+            return translate("Models", "not started")
         score = format_score(self.best_score)
-        return f"{DONE_MARK} done · {score}" if score else f"{DONE_MARK} done"
+        done = translate("Models", "done")
+        return f"{DONE_MARK} {done} · {score}" if score else f"{DONE_MARK} {done}"
 
 
 def catalogue_rows(library: ContentLibrary, progress: TraineeProgress | None) -> list[ScenarioRow]:
@@ -131,7 +162,7 @@ class CatalogueModel(QAbstractItemModel):
     ``ScenarioRow`` under ``ROW_ROLE``.
     """
 
-    COLUMNS = ("Scenario", "Difficulty", "Progress")
+    COLUMNS = COLUMN_TITLES
     TITLE, DIFFICULTY, PROGRESS = range(3)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -194,7 +225,7 @@ class CatalogueModel(QAbstractItemModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
         if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
+            return translate("Models", self.COLUMNS[section])
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -226,10 +257,10 @@ class CatalogueModel(QAbstractItemModel):
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.DisplayRole and index.column() == self.TITLE:
-            return f"{DOMAINS[domain]} ({len(rows)})"
+            return f"{domain_name(domain)} ({len(rows)})"
         if role == Qt.ItemDataRole.DisplayRole and index.column() == self.PROGRESS:
             done = sum(row.done for row in rows)
-            return f"{done} of {len(rows)} done"
+            return translate("Models", "{done} of {total} done").format(done=done, total=len(rows))
         if role == ID_ROLE:
             return None
         return None
@@ -350,8 +381,12 @@ class LessonRow:
     def text(self) -> str:
         """``"✓ Title · read"`` or ``"Title · 5 min"``."""
         if self.read:
-            return f"{DONE_MARK} {self.title} · read"
-        return f"{self.title} · {self.minutes} min" if self.minutes else self.title
+            return f"{DONE_MARK} " + translate("Models", "{title} · read").format(title=self.title)
+        if self.minutes:
+            return translate("Models", "{title} · {minutes} min").format(
+                title=self.title, minutes=self.minutes
+            )
+        return self.title
 
 
 def lesson_rows(lessons: Iterable[Lesson], read: Iterable[str]) -> list[LessonRow]:

@@ -19,8 +19,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextDocumentFragment
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -46,32 +46,38 @@ from app.core.scoring import (
     StepScore,
     step_score,
 )
+from app.services.outbox import RecordedAnswer
 from app.ui.feedback import (
-    DECISION_LABELS,
     bubble_markdown,
     choice_text,
     consequence_markdown,
     debrief_markdown,
+    decision_label,
     right_call_text,
     score_sentence,
     step_summary,
     verdict_style,
     verdict_text,
 )
+from app.ui.i18n import QT_TRANSLATE_NOOP
 from app.ui.markdown_view import SafeMarkdownView, UrlOpener, open_in_browser
-from app.ui.models import DIFFICULTY_NAMES, catalogue_order, flag_choices
+from app.ui.models import catalogue_order, difficulty_name, flag_choices
 from app.ui.notices import call_service
+from app.ui.outbox_status import queued_note
 from app.ui.style import repolish, set_text_role
-from app.ui.widgets import ClickableLabel, ConfidenceBox, FlagChecklist, card
+from app.ui.widgets import ButtonRow, ClickableLabel, ConfidenceBox, FlagChecklist, card
 
 if TYPE_CHECKING:
+    from app.services.outbox import AnswerRecorder
     from app.services.training import TrainingService
 
 DECISION_KEYS = {Decision.ACCEPT: "A", Decision.REVISE: "V", Decision.REJECT: "R"}
 DECISION_HINTS = {
-    Decision.ACCEPT: "Apply the suggestion as it stands.",
-    Decision.REVISE: "Apply it only in a safer form: pick the safe revision.",
-    Decision.REJECT: "Do not apply it.",
+    Decision.ACCEPT: QT_TRANSLATE_NOOP("PlayerPage", "Apply the suggestion as it stands."),
+    Decision.REVISE: QT_TRANSLATE_NOOP(
+        "PlayerPage", "Apply it only in a safer form: pick the safe revision."
+    ),
+    Decision.REJECT: QT_TRANSLATE_NOOP("PlayerPage", "Do not apply it."),
 }
 MAX_NUMBERED_REVISIONS = 9
 CHECK_KEY = "C"
@@ -100,6 +106,26 @@ def initials(name: str) -> str:
     return (words[0][0] + words[1][0]).upper()
 
 
+class Avatar(QLabel):
+    """The assistant's initials in a square that grows with the text size."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setObjectName("avatar")
+        set_text_role(self, "avatar")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+
+    def _fit(self) -> None:
+        side = self.fontMetrics().height() * 2 + 8
+        self.setFixedSize(side, side)
+
+
 def plain_text(markdown: str) -> str:
     """``markdown`` rendered, then flattened to plain text (for accessible names)."""
     return QTextDocumentFragment.fromHtml(render_markdown(markdown)).toPlainText().strip()
@@ -126,11 +152,16 @@ class PlayerPage(QWidget):
         open_url: UrlOpener = open_in_browser,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recorder: AnswerRecorder | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``recorder`` keeps answers (in the outbox when the team server is out of
+        reach); without it answers go straight to ``training``."""
         super().__init__(parent)
         self._library = library
         self._training = training
+        self._recorder = recorder
+        self.queued_label: QLabel | None = None
         self._open_url = open_url
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
@@ -178,11 +209,12 @@ class PlayerPage(QWidget):
         self.title_label.setWordWrap(True)
         self.meta_label = QLabel()
         set_text_role(self.meta_label, "caption")
+        self.meta_label.setWordWrap(True)
         titles.addWidget(self.title_label)
         titles.addWidget(self.meta_label)
         header.addLayout(titles, 1)
-        self.home_button = QPushButton("Back to &home")
-        self.home_button.setAccessibleName("Back to home")
+        self.home_button = QPushButton(self.tr("Back to &home"))
+        self.home_button.setAccessibleName(self.tr("Back to home"))
         self.home_button.clicked.connect(self.home_requested)
         header.addWidget(self.home_button, 0, Qt.AlignmentFlag.AlignTop)
         root.addLayout(header)
@@ -209,6 +241,8 @@ class PlayerPage(QWidget):
         self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.panel_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The panel's controls change with each step (its checks): fit the width again.
+        self.panel.installEventFilter(self)
         self._fit_panel_width()
         body.addWidget(self.panel_scroll, 0)
         root.addLayout(body, 1)
@@ -220,8 +254,8 @@ class PlayerPage(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(12)
         outer.addWidget(self._build_before_card())
-        frame, layout = card("Your call")
-        question = QLabel("Would you apply this suggestion?")
+        frame, layout = card(self.tr("Your call"))
+        question = QLabel(self.tr("Would you apply this suggestion?"))
         question.setWordWrap(True)
         set_text_role(question, "caption")
         self._build_hint(layout, question)
@@ -229,28 +263,32 @@ class PlayerPage(QWidget):
         self.decision_group = QButtonGroup(self)
         self.decision_group.setExclusive(True)
         self.decision_buttons: dict[Decision, QPushButton] = {}
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
+        # Side by side, or one under the other when large text does not fit.
+        buttons = ButtonRow(spacing=6)
+        self.decision_row = buttons
         for decision in (Decision.ACCEPT, Decision.REVISE, Decision.REJECT):
-            label = DECISION_LABELS[decision]
+            label = decision_label(decision)
             key = DECISION_KEYS[decision]
+            hint = self.tr(DECISION_HINTS[decision])
             button = QPushButton(f"{label}  ({key})")
             button.setCheckable(True)
-            button.setAccessibleName(f"{label} (key {key})")
-            button.setAccessibleDescription(DECISION_HINTS[decision])
-            button.setToolTip(f"{DECISION_HINTS[decision]} Key: {key}")
+            button.setAccessibleName(
+                self.tr("{decision} (key {key})").format(decision=label, key=key)
+            )
+            button.setAccessibleDescription(hint)
+            button.setToolTip(self.tr("{hint} Key: {key}").format(hint=hint, key=key))
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             self.decision_group.addButton(button)
             self.decision_buttons[decision] = button
-            buttons.addWidget(button)
+            buttons.add_button(button)
         self.decision_group.buttonToggled.connect(self._on_decision_toggled)
-        layout.addLayout(buttons)
+        layout.addWidget(buttons)
 
         self.revision_box = QWidget()
         revision_layout = QVBoxLayout(self.revision_box)
         revision_layout.setContentsMargins(0, 4, 0, 0)
         revision_layout.setSpacing(8)
-        revision_heading = QLabel("Which revision is safe? (keys 1–9)")
+        revision_heading = QLabel(self.tr("Which revision is safe? (keys 1–9)"))
         set_text_role(revision_heading, "subheading")
         revision_heading.setWordWrap(True)
         revision_layout.addWidget(revision_heading)
@@ -263,20 +301,21 @@ class PlayerPage(QWidget):
         self.revision_box.hide()
         layout.addWidget(self.revision_box)
 
-        self.flags_label = QLabel("Red &flags you spotted (optional)")
+        self.flags_label = QLabel(self.tr("Red &flags you spotted (optional)"))
         set_text_role(self.flags_label, "subheading")
         self.flags_label.setWordWrap(True)
         self.flag_list = FlagChecklist()
-        self.flag_list.setAccessibleName("Red flags you spotted (optional)")
+        self.flag_list.setAccessibleName(self.tr("Red flags you spotted (optional)"))
         layout.addWidget(self.flags_label)
         layout.addWidget(self.flag_list)
 
-        self.confidence_label = QLabel("&Confidence (optional)")
+        self.confidence_label = QLabel(self.tr("&Confidence (optional)"))
         set_text_role(self.confidence_label, "subheading")
+        self.confidence_label.setWordWrap(True)
         self.confidence_box = ConfidenceBox()
-        self.confidence_box.setAccessibleName("Confidence (optional)")
+        self.confidence_box.setAccessibleName(self.tr("Confidence (optional)"))
         self.confidence_box.setAccessibleDescription(
-            "How sure you are that your call is right, from 50 to 100 percent."
+            self.tr("How sure you are that your call is right, from 50 to 100 percent.")
         )
         self.confidence_box.popup_shown.connect(self._pause_shortcuts)
         self.confidence_label.setBuddy(self.confidence_box)
@@ -285,13 +324,13 @@ class PlayerPage(QWidget):
         confidence_row.addWidget(self.confidence_box, 0)
         layout.addLayout(confidence_row)
 
-        self.submit_button = QPushButton("&Submit  (Enter)")
+        self.submit_button = QPushButton(self.tr("&Submit  (Enter)"))
         self.submit_button.setObjectName("primary")
-        self.submit_button.setAccessibleName("Submit answer")
+        self.submit_button.setAccessibleName(self.tr("Submit answer"))
         self.submit_button.setEnabled(False)
         self.submit_button.clicked.connect(self.submit)
         layout.addWidget(self.submit_button)
-        self.submit_hint = QLabel("Choose Accept, Revise or Reject first.")
+        self.submit_hint = QLabel(self.tr("Choose Accept, Revise or Reject first."))
         self.submit_hint.setWordWrap(True)
         set_text_role(self.submit_hint, "caption")
         layout.addWidget(self.submit_hint)
@@ -386,15 +425,27 @@ class PlayerPage(QWidget):
             shortcut.setEnabled(not paused)
 
     def _fit_panel_width(self) -> None:
-        width = self.fontMetrics().averageCharWidth() * 56
-        self.panel_scroll.setFixedWidth(
-            width + self.panel_scroll.verticalScrollBar().sizeHint().width()
-        )
+        bar = self.panel_scroll.verticalScrollBar().sizeHint().width()
+        preferred = self.fontMetrics().averageCharWidth() * 56 + bar
+        # At most half the page, so that the conversation keeps room with large text;
+        # never narrower than the panel's own controls need.
+        half = self.width() // 2 if self.isVisible() else preferred
+        needed = self.panel.minimumSizeHint().width() + bar
+        self.panel_scroll.setFixedWidth(max(needed, min(preferred, half)))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fit_panel_width()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_panel_width()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.panel and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_panel_width()
+        return super().eventFilter(watched, event)
 
     # State, for the workspace and tests
 
@@ -471,8 +522,8 @@ class PlayerPage(QWidget):
         self._clear_conversation()
         self.title_label.setText(scenario.title)
         self.panel_scroll.show()
-        situation_frame, situation_layout = card("Situation")
-        situation = self._markdown_view(scenario.situation, "Situation")
+        situation_frame, situation_layout = card(self.tr("Situation"))
+        situation = self._markdown_view(scenario.situation, self.tr("Situation"))
         situation_layout.addWidget(situation)
         self._append(situation_frame)
         self._show_step()
@@ -526,10 +577,13 @@ class PlayerPage(QWidget):
         assert scenario is not None
         step = scenario.steps[self._step_index]
         total = len(scenario.steps)
-        level = DIFFICULTY_NAMES.get(scenario.difficulty, str(scenario.difficulty)).lower()
-        meta = [f"Step {self._step_index + 1} of {total}", f"Difficulty: {level}"]
+        level = difficulty_name(scenario.difficulty).lower()
+        meta = [
+            self.tr("Step {number} of {total}").format(number=self._step_index + 1, total=total),
+            self.tr("Difficulty: {level}").format(level=level),
+        ]
         if scenario.minutes:
-            meta.append(f"about {scenario.minutes} min")
+            meta.append(self.tr("about {minutes} min").format(minutes=scenario.minutes))
         self.meta_label.setText(" · ".join(meta))
 
         bubble = self._suggestion_bubble(scenario, step)
@@ -545,37 +599,35 @@ class PlayerPage(QWidget):
     def _suggestion_bubble(self, scenario: Scenario, step: Step) -> QFrame:
         bubble = QFrame()
         bubble.setObjectName("bubble")
-        bubble.setAccessibleName(f"Suggestion from {scenario.assistant}")
+        from_assistant = self.tr("Suggestion from {assistant}").format(assistant=scenario.assistant)
+        bubble.setAccessibleName(from_assistant)
         row = QHBoxLayout(bubble)
         row.setContentsMargins(14, 12, 14, 12)
         row.setSpacing(12)
-        avatar = QLabel(initials(scenario.assistant))
-        avatar.setObjectName("avatar")
-        set_text_role(avatar, "avatar")
-        avatar.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        side = avatar.fontMetrics().height() * 2 + 8
-        avatar.setFixedSize(side, side)
-        avatar.setAccessibleName(f"{scenario.assistant} (assistant)")
+        avatar = Avatar(initials(scenario.assistant))
+        avatar.setAccessibleName(
+            self.tr("{assistant} (assistant)").format(assistant=scenario.assistant)
+        )
         row.addWidget(avatar, 0, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout()
         column.setSpacing(4)
         name = QLabel(scenario.assistant)
         set_text_role(name, "subheading")
         where = QLabel(
-            "suggests:"
+            self.tr("suggests:")
             if len(scenario.steps) == 1
-            else f"suggests (step {self._step_index + 1} of {len(scenario.steps)}):"
+            else self.tr("suggests (step {number} of {total}):").format(
+                number=self._step_index + 1, total=len(scenario.steps)
+            )
         )
         set_text_role(where, "caption")
+        where.setWordWrap(True)
         name_row = QHBoxLayout()
         name_row.setSpacing(6)
-        name_row.addWidget(name)
-        name_row.addWidget(where)
-        name_row.addStretch(1)
+        name_row.addWidget(name, 0, Qt.AlignmentFlag.AlignTop)
+        name_row.addWidget(where, 1)
         column.addLayout(name_row)
-        view = self._markdown_view(
-            bubble_markdown(step.suggestion), f"Suggestion from {scenario.assistant}"
-        )
+        view = self._markdown_view(bubble_markdown(step.suggestion), from_assistant)
         column.addWidget(view)
         row.addLayout(column, 1)
         self.suggestion_view = view
@@ -698,6 +750,7 @@ class PlayerPage(QWidget):
             self.tr("{minutes} simulated min · what you found:").format(minutes=check.minutes)
         )
         set_text_role(cost, "caption")
+        cost.setWordWrap(True)
         layout.addWidget(cost)
         view = self._markdown_view(
             check.reveals,
@@ -768,7 +821,9 @@ class PlayerPage(QWidget):
         layout.setSpacing(8)
         number = position + 1
         button = QRadioButton(str(number) if number <= MAX_NUMBERED_REVISIONS else "")
-        button.setAccessibleName(f"Revision {number}: {plain_text(text)}")
+        button.setAccessibleName(
+            self.tr("Revision {number}: {text}").format(number=number, text=plain_text(text))
+        )
         self.revision_group.addButton(button, position)
         label = ClickableLabel()
         label.setTextFormat(Qt.TextFormat.RichText)
@@ -812,7 +867,7 @@ class PlayerPage(QWidget):
         for decision, button in self.decision_buttons.items():
             # A tick as well as the colour shows which call is chosen.
             mark = "✓ " if button.isChecked() else ""
-            button.setText(f"{mark}{DECISION_LABELS[decision]}  ({DECISION_KEYS[decision]})")
+            button.setText(f"{mark}{decision_label(decision)}  ({DECISION_KEYS[decision]})")
         revising = self.chosen_decision() is Decision.REVISE
         self.revision_box.setVisible(revising)
         if not revising and self.revision_group.checkedButton() is not None:
@@ -825,25 +880,32 @@ class PlayerPage(QWidget):
     def _update_submit(self) -> None:
         decision = self.chosen_decision()
         if decision is None:
-            ready, hint = False, "Choose Accept, Revise or Reject first."
+            ready, hint = False, self.tr("Choose Accept, Revise or Reject first.")
         elif decision is Decision.REVISE and self.revision_group.checkedId() < 0:
-            ready, hint = False, "Pick the revision you would apply."
+            ready, hint = False, self.tr("Pick the revision you would apply.")
         else:
-            ready, hint = True, "Ready: press Enter or Submit. Flags and confidence are optional."
+            ready = True
+            hint = self.tr("Ready: press Enter or Submit. Flags and confidence are optional.")
         self.submit_button.setEnabled(ready and self._phase is Phase.DECIDING)
         self.submit_hint.setText(hint)
 
     def press_enter(self) -> None:
         """Enter: submit while deciding, then continue, then go to the next scenario.
 
-        On a check or the hint button, Enter presses that button instead of submitting.
+        On any other button with the focus (a check, the hint, "Back to home"), Enter
+        presses that button instead, as a keyboard user expects.
         """
+        focused = QApplication.focusWidget()
+        if (
+            isinstance(focused, QPushButton)
+            and self.isAncestorOf(focused)
+            and focused.isEnabled()
+            and focused not in self.decision_buttons.values()
+        ):
+            focused.click()
+            return
         if self._phase is Phase.DECIDING:
-            focused = QApplication.focusWidget()
-            if focused is not None and focused in (*self.check_buttons, self.hint_button):
-                assert isinstance(focused, QPushButton)
-                focused.click()
-            elif self.submit_button.isEnabled():
+            if self.submit_button.isEnabled():
                 self.submit()
         elif self._phase is Phase.FEEDBACK:
             self.continue_()
@@ -884,14 +946,14 @@ class PlayerPage(QWidget):
         answer = self.current_answer()
         if answer is None:
             return
-        result = call_service(
+        recorded = call_service(
             self,
             "save your answer",
-            lambda: self._training.record_answer(profile, scenario, step, answer, self._play_id),
+            lambda: self._record(profile, scenario, step, answer),
         )
-        if result is None:
+        if recorded is None:
             return  # nothing was saved; the trainee can submit again
-        record, outcome = result
+        record, outcome = recorded.record, recorded.outcome
         self._results.append((step, answer, outcome))
         self._records.append(record)
         self._phase = Phase.FEEDBACK
@@ -899,6 +961,28 @@ class PlayerPage(QWidget):
         self.submit_button.setEnabled(False)
         self.answer_recorded.emit(scenario.id, step.id)
         self._show_feedback(step, answer, outcome, record)
+        if recorded.queued:
+            self._note_queued()
+
+    def _record(
+        self, profile: Profile, scenario: Scenario, step: Step, answer: StepAnswer
+    ) -> RecordedAnswer:
+        if self._recorder is not None:
+            return self._recorder.record(profile, scenario, step, answer, self._play_id)
+        record, outcome = self._training.record_answer(
+            profile, scenario, step, answer, self._play_id
+        )
+        return RecordedAnswer(record, outcome)
+
+    def _note_queued(self) -> None:
+        """Say, under the verdict, that the answer waits on this computer for the server."""
+        self.queued_label = queued_note()
+        frame_layout = self._step_feedback[0].layout() if self._step_feedback else None
+        if frame_layout is not None:
+            frame_layout.addWidget(self.queued_label)
+            self.queued_label.show()  # else shown only on the next turn of the event loop
+        else:
+            self._append(self.queued_label)
 
     def score_lines(self, score: StepScore, record: AnswerRecord) -> list[str]:
         """The step's score and its parts, in words."""
@@ -973,11 +1057,15 @@ class PlayerPage(QWidget):
         set_text_role(self.verdict_label, "verdict")
         self.verdict_label.setWordWrap(True)
         details = [
-            f"You chose {choice_text(answer)}.",
-            f"The right call: {right_call_text(step)}.",
+            self.tr("You chose {choice}.").format(choice=choice_text(answer)),
+            self.tr("The right call: {answer}.").format(answer=right_call_text(step)),
         ]
-        confidence = f"{answer.confidence} %" if answer.confidence is not None else "not given"
-        details.append(f"Confidence: {confidence}.")
+        confidence = (
+            self.tr("{percent} %").format(percent=answer.confidence)
+            if answer.confidence is not None
+            else self.tr("not given")
+        )
+        details.append(self.tr("Confidence: {confidence}.").format(confidence=confidence))
         detail_label = QLabel(" ".join(details))
         detail_label.setWordWrap(True)
         set_text_role(detail_label, "body")
@@ -993,7 +1081,7 @@ class PlayerPage(QWidget):
         consequence_frame, consequence_layout = card()
         self.feedback_view = self._markdown_view(
             consequence_markdown(step, answer, outcome, self._library.red_flags),
-            "What your choice led to",
+            self.tr("What your choice led to"),
         )
         consequence_layout.addWidget(self.feedback_view)
 
@@ -1003,10 +1091,12 @@ class PlayerPage(QWidget):
         row_layout.setContentsMargins(0, 0, 0, 0)
         row_layout.addStretch(1)
         self.continue_button = QPushButton(
-            "See the &debrief  (Enter)" if last else "&Next step  (Enter)"
+            self.tr("See the &debrief  (Enter)") if last else self.tr("&Next step  (Enter)")
         )
         self.continue_button.setObjectName("primary")
-        self.continue_button.setAccessibleName("See the debrief" if last else "Next step")
+        self.continue_button.setAccessibleName(
+            self.tr("See the debrief") if last else self.tr("Next step")
+        )
         self.continue_button.clicked.connect(self.continue_)
         row_layout.addWidget(self.continue_button)
 
@@ -1042,12 +1132,12 @@ class PlayerPage(QWidget):
         scenario = self._scenario
         assert scenario is not None
         self._phase = Phase.DEBRIEF
-        self.meta_label.setText("Debrief")
+        self.meta_label.setText(self.tr("Debrief"))
         self.panel_scroll.hide()
         self._clear_conversation()
 
         right = sum(outcome.correct for _, _, outcome in self._results)
-        frame, layout = card("Debrief")
+        frame, layout = card(self.tr("Debrief"))
         score = QLabel(score_sentence(right, len(self._results)))
         set_text_role(score, "subheading")
         score.setWordWrap(True)
@@ -1064,30 +1154,32 @@ class PlayerPage(QWidget):
             set_text_role(line, "caption")
             line.setWordWrap(True)
             layout.addWidget(line)
-        self.debrief_view = self._markdown_view(debrief_markdown(scenario), "Debrief")
+        self.debrief_view = self._markdown_view(debrief_markdown(scenario), self.tr("Debrief"))
         # The debrief holds the source links, so keyboard users must be able to reach it.
         self.debrief_view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout.addWidget(self.debrief_view)
 
         buttons = QHBoxLayout()
         # The header's "Back to &home" owns the mnemonic; this one is reached by Tab.
-        home = QPushButton("Back to home")
+        home = QPushButton(self.tr("Back to home"))
         home.clicked.connect(self.home_requested)
         next_id = self.next_scenario_id()
         self.next_scenario_button = None
         if next_id is not None:
             title = self._library.scenarios[next_id].title
-            upcoming = QLabel(f"Next: {title}")
-            self.next_scenario_button = QPushButton("&Next scenario  (Enter)")
+            upcoming = QLabel(self.tr("Next: {title}").format(title=title))
+            self.next_scenario_button = QPushButton(self.tr("&Next scenario  (Enter)"))
             self.next_scenario_button.setToolTip(title)
-            self.next_scenario_button.setAccessibleName(f"Next scenario: {title}")
+            self.next_scenario_button.setAccessibleName(
+                self.tr("Next scenario: {title}").format(title=title)
+            )
             self.next_scenario_button.setObjectName("primary")
             self.next_scenario_button.clicked.connect(
                 lambda: self.scenario_requested.emit(next_id, self._track_id)
             )
             focus: QPushButton = self.next_scenario_button
         else:
-            upcoming = QLabel("That was the last scenario here.")
+            upcoming = QLabel(self.tr("That was the last scenario here."))
             focus = home
         set_text_role(upcoming, "caption")
         upcoming.setWordWrap(True)

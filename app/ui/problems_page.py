@@ -18,7 +18,7 @@ class ProblemsPage(QWidget):
     def __init__(self, problems: Sequence[ContentProblem] = (), parent: QWidget | None = None):
         super().__init__(parent)
         frame, frame_layout = card()
-        heading = QLabel("Content &problems")
+        heading = QLabel(self.tr("Content &problems"))
         set_text_role(heading, "heading")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -26,7 +26,7 @@ class ProblemsPage(QWidget):
         self.model = ProblemListModel(parent=self)
         self.list_view = QListView()
         self.list_view.setModel(self.model)
-        self.list_view.setAccessibleName("Content problems")
+        self.list_view.setAccessibleName(self.tr("Content problems"))
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list_view.setWordWrap(True)
         self.list_view.setAlternatingRowColors(True)
@@ -44,12 +44,14 @@ class ProblemsPage(QWidget):
         self.model.set_items(problems)
         if problems:
             self.summary.setText(
-                f"{len(problems)} problem(s) in the content files. The rest of the content "
-                "loaded; fix these files and restart to load them too. Each line reads "
-                "file:line: what is wrong."
+                self.tr(
+                    "{count} problem(s) in the content files. The rest of the content "
+                    "loaded; fix these files and restart to load them too. Each line reads "
+                    "file:line: what is wrong."
+                ).format(count=len(problems))
             )
         else:
-            self.summary.setText("Every content file loaded without a problem.")
+            self.summary.setText(self.tr("Every content file loaded without a problem."))
 
     def lines(self) -> list[str]:
         """The problems as shown, one line each."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QCoreApplication, QModelIndex
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.core.records import Profile
+from app.ui.i18n import QT_TRANSLATE_NOOP
 from app.ui.models import ROW_ROLE, ProfileListModel
 from app.ui.notices import SERVICE_ERRORS
 from app.ui.style import set_text_role
@@ -27,7 +28,16 @@ from app.ui.style import set_text_role
 if TYPE_CHECKING:
     from app.services.training import TrainingService
 
-NAME_REQUIRED = "Enter a display name: it labels your answers and progress."
+NAME_REQUIRED = QT_TRANSLATE_NOOP(
+    "ProfileForm", "Enter a display name: it labels your answers and progress."
+)
+
+
+def _open_wide(dialog: QDialog) -> None:
+    """Give ``dialog`` room for about 60 characters a line. Not as a minimum width: that
+    would stop its layout from widening it for large text or longer translations."""
+    width = max(dialog.sizeHint().width(), dialog.fontMetrics().averageCharWidth() * 60)
+    dialog.resize(width, max(dialog.sizeHint().height(), dialog.heightForWidth(width)))
 
 
 class ProfileForm(QWidget):
@@ -37,34 +47,36 @@ class ProfileForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name_edit = QLineEdit()
-        self.name_edit.setAccessibleName("Display name (required)")
-        self.name_edit.setPlaceholderText("For example: Sam Rivera")
+        self.name_edit.setAccessibleName(self.tr("Display name (required)"))
+        self.name_edit.setPlaceholderText(self.tr("For example: Sam Rivera"))
         self.name_edit.setMaxLength(120)
         self.email_edit = QLineEdit()
-        self.email_edit.setAccessibleName("Email or employee id (optional)")
+        self.email_edit.setAccessibleName(self.tr("Email or employee id (optional)"))
         self.email_edit.setMaxLength(200)
         self.team_edit = QLineEdit()
-        self.team_edit.setAccessibleName("Team (optional)")
+        self.team_edit.setAccessibleName(self.tr("Team (optional)"))
         self.team_edit.setMaxLength(120)
         self.error_label = QLabel()
         self.error_label.setObjectName("errorText")
         self.error_label.setWordWrap(True)
-        self.error_label.setAccessibleName("Problem with the profile")
+        self.error_label.setAccessibleName(self.tr("Problem with the profile"))
         self.error_label.hide()
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setVerticalSpacing(10)
+        # Labels above their fields: room for long labels, large text and translations.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         for label_text, field in (
-            ("&Display name", self.name_edit),
-            ("&Email or employee id (optional)", self.email_edit),
-            ("&Team (optional)", self.team_edit),
+            (self.tr("&Display name"), self.name_edit),
+            (self.tr("&Email or employee id (optional)"), self.email_edit),
+            (self.tr("&Team (optional)"), self.team_edit),
         ):
             label = QLabel(label_text)
             label.setBuddy(field)
             form.addRow(label, field)
             if field is self.name_edit:
-                form.addRow("", self.error_label)
+                form.addRow(self.error_label)
         self.name_edit.textEdited.connect(self.clear_error)
         self.setTabOrder(self.name_edit, self.email_edit)
         self.setTabOrder(self.email_edit, self.team_edit)
@@ -79,7 +91,7 @@ class ProfileForm(QWidget):
     def validate(self) -> bool:
         """Check what can be checked here; shows the message and returns False if wrong."""
         if not self.values()[0]:
-            self.show_error(NAME_REQUIRED)
+            self.show_error(QCoreApplication.translate("ProfileForm", NAME_REQUIRED))
             return False
         return True
 
@@ -88,6 +100,15 @@ class ProfileForm(QWidget):
         self.error_label.setText(f"⚠ {message}")
         self.error_label.show()
         self.name_edit.setFocus()
+        window = self.window()
+        if window is not self:
+            # A dialog keeps its size by itself: let it grow to show the whole message.
+            layout = window.layout()
+            if layout is not None:
+                layout.activate()
+            needed = window.heightForWidth(window.width())
+            if needed > window.height():
+                window.resize(window.width(), needed)
 
     def clear_error(self) -> None:
         """Hide the message."""
@@ -111,7 +132,11 @@ def create_profile(form: ProfileForm, training: TrainingService) -> Profile | No
     except ValueError as error:
         form.show_error(str(error))
     except SERVICE_ERRORS as error:
-        form.show_error(f"Could not save the profile: {error}")
+        form.show_error(
+            QCoreApplication.translate("ProfileForm", "Could not save the profile: {error}").format(
+                error=error
+            )
+        )
     return None
 
 
@@ -127,27 +152,34 @@ class ProfileDialog(QDialog):
         super().__init__(parent)
         self._training = training
         self.profile: Profile | None = None
-        self.setWindowTitle("Welcome" if first_start else "New profile")
+        self.setWindowTitle(self.tr("Welcome") if first_start else self.tr("New profile"))
         self.setModal(True)
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
         layout.setContentsMargins(24, 20, 24, 20)
-        heading = QLabel(f"Welcome to {APP_NAME}" if first_start else "New trainee profile")
+        heading = QLabel(
+            self.tr("Welcome to {app}").format(app=APP_NAME)
+            if first_start
+            else self.tr("New trainee profile")
+        )
         set_text_role(heading, "heading")
         intro = QLabel(
-            "Who is training on this computer? Your answers are kept under this profile, "
-            "on this computer only. Several people can each have their own profile."
+            self.tr(
+                "Who is training on this computer? Your answers are kept under this profile, "
+                "on this computer only. Several people can each have their own profile."
+            )
         )
         intro.setWordWrap(True)
         set_text_role(intro, "caption")
         self.form = ProfileForm()
         buttons = QDialogButtonBox()
-        self.create_button = QPushButton("&Create profile")
+        self.create_button = QPushButton(self.tr("&Create profile"))
         self.create_button.setDefault(True)
         self.create_button.setObjectName("primary")
         buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(
-            "&Quit" if first_start else "Cancel", QDialogButtonBox.ButtonRole.RejectRole
+            self.tr("&Quit") if first_start else self.tr("Cancel"),
+            QDialogButtonBox.ButtonRole.RejectRole,
         )
         buttons.accepted.connect(self._create)
         buttons.rejected.connect(self.reject)
@@ -156,7 +188,7 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.form)
         layout.addStretch(1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+        _open_wide(self)
         self.form.name_edit.setFocus()
 
     def _create(self) -> None:
@@ -181,7 +213,7 @@ class SwitchProfileDialog(QDialog):
         super().__init__(parent)
         self._training = training
         self.profile: Profile | None = None
-        self.setWindowTitle("Switch profile")
+        self.setWindowTitle(self.tr("Switch profile"))
         self.setModal(True)
         self.pages = QStackedWidget()
         self.model = ProfileListModel(training.list_profiles(), self)
@@ -190,21 +222,21 @@ class SwitchProfileDialog(QDialog):
         choose = QWidget()
         choose_layout = QVBoxLayout(choose)
         choose_layout.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("&Profiles on this computer")
+        label = QLabel(self.tr("&Profiles on this computer"))
         set_text_role(label, "subheading")
         self.list_view = QListView()
         self.list_view.setModel(self.model)
-        self.list_view.setAccessibleName("Profiles on this computer")
+        self.list_view.setAccessibleName(self.tr("Profiles on this computer"))
         self.list_view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.list_view.doubleClicked.connect(self._use_selected)
         label.setBuddy(self.list_view)
         choose_buttons = QDialogButtonBox()
-        self.use_button = QPushButton("&Use this profile")
+        self.use_button = QPushButton(self.tr("&Use this profile"))
         self.use_button.setObjectName("primary")
         self.use_button.setDefault(True)
         choose_buttons.addButton(self.use_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.new_button = choose_buttons.addButton(
-            "&New profile…", QDialogButtonBox.ButtonRole.ActionRole
+            self.tr("&New profile…"), QDialogButtonBox.ButtonRole.ActionRole
         )
         choose_buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.use_button.clicked.connect(self._use_selected)
@@ -218,14 +250,16 @@ class SwitchProfileDialog(QDialog):
         create = QWidget()
         create_layout = QVBoxLayout(create)
         create_layout.setContentsMargins(0, 0, 0, 0)
-        create_heading = QLabel("New trainee profile")
+        create_heading = QLabel(self.tr("New trainee profile"))
         set_text_role(create_heading, "subheading")
         self.form = ProfileForm()
         create_buttons = QDialogButtonBox()
-        self.create_button = QPushButton("&Create and use")
+        self.create_button = QPushButton(self.tr("&Create and use"))
         self.create_button.setObjectName("primary")
         create_buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.back_button = create_buttons.addButton("&Back", QDialogButtonBox.ButtonRole.RejectRole)
+        self.back_button = create_buttons.addButton(
+            self.tr("&Back"), QDialogButtonBox.ButtonRole.RejectRole
+        )
         self.create_button.clicked.connect(self._create)
         self.back_button.clicked.connect(self._show_list)
         create_layout.addWidget(create_heading)
@@ -238,7 +272,7 @@ class SwitchProfileDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(self.pages)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+        _open_wide(self)
 
         row = self.model.row_of(current.id) if current is not None else None
         self.list_view.setCurrentIndex(self.model.index(row if row is not None else 0))

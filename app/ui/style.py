@@ -101,6 +101,7 @@ QToolBar#navigation QToolButton {{
 QToolBar#navigation QToolButton:checked {{ background: {t.accent_soft}; }}
 QToolBar#navigation QToolButton:hover {{ background: {t.surface_alt}; }}
 QToolBar#navigation QToolButton:focus {{ border-color: {t.focus}; }}
+QToolBar#navigation QToolButton#qt_toolbar_ext_button {{ padding: 0; }}
 QStatusBar {{ background: {t.surface}; border-top: 1px solid {t.border}; color: {t.muted_text}; }}
 QStatusBar QLabel {{ color: {t.muted_text}; padding: 0 8px; }}
 QFrame#card {{
@@ -147,26 +148,27 @@ QPushButton:disabled {{ color: {t.muted_text}; background: {t.surface_alt}; }}
 QPushButton:checked:disabled {{
     background: {t.accent_soft}; color: {t.text}; border: 1px solid {t.accent};
 }}
-QPushButton:focus {{ border: 2px solid {t.focus}; }}
+QPushButton:focus {{ border: 2px solid {t.focus}; padding: 5px 13px; }}
 QPushButton#primary {{
     background: {t.accent}; color: {t.accent_text}; border-color: {t.accent};
 }}
 QPushButton#primary:disabled {{
     background: {t.surface_alt}; color: {t.muted_text}; border-color: {t.border};
 }}
-QPushButton#primary:focus {{ border: 2px solid {t.focus}; }}
+QPushButton#primary:focus {{ border: 2px solid {t.focus}; padding: 5px 13px; }}
 QComboBox, QLineEdit {{
     background: {t.surface}; border: 1px solid {t.border}; border-radius: 6px;
     padding: 4px 8px;
 }}
-QComboBox:focus, QLineEdit:focus {{ border: 2px solid {t.focus}; }}
+QComboBox:focus, QLineEdit:focus {{ border: 2px solid {t.focus}; padding: 3px 7px; }}
 QComboBox::drop-down {{
     subcontrol-origin: padding; subcontrol-position: center right; width: 18px; border: none;
 }}
-QTreeView, QListView, QTextBrowser {{
+QTreeView, QListView, QTableView, QTextBrowser, QTextEdit, QPlainTextEdit {{
     background: {t.surface}; border: 1px solid {t.border}; border-radius: 8px;
 }}
-QTreeView:focus, QListView:focus, QTextBrowser:focus {{ border: 2px solid {t.focus}; }}
+QTreeView:focus, QListView:focus, QTableView:focus, QTextBrowser:focus, QTextEdit:focus,
+QPlainTextEdit:focus {{ border: 2px solid {t.focus}; }}
 QTreeView::item, QListView::item {{ padding: 4px 2px; }}
 QHeaderView::section {{
     background: {t.surface_alt}; color: {t.muted_text}; border: none;
@@ -178,7 +180,21 @@ QPlainTextEdit#numbers {{ background: transparent; border: 2px solid transparent
 QPlainTextEdit#numbers:focus {{ border: 2px dotted {t.focus}; }}
 QTextBrowser#embedded {{ background: transparent; border: none; }}
 QTextBrowser#embedded:focus {{ border: 2px dotted {t.focus}; }}
-QRadioButton:focus, QCheckBox:focus {{ color: {t.focus}; }}
+QRadioButton, QCheckBox {{ border: 2px solid transparent; border-radius: 4px; padding: 1px; }}
+QRadioButton:focus, QCheckBox:focus {{ border-color: {t.focus}; }}
+QToolButton:focus {{ border: 2px solid {t.focus}; border-radius: 6px; }}
+QAbstractSpinBox {{
+    background: {t.surface}; color: {t.text}; border: 1px solid {t.border};
+    border-radius: 6px; padding: 3px 6px;
+}}
+QAbstractSpinBox:focus {{ border: 2px solid {t.focus}; padding: 2px 5px; }}
+QTabWidget::pane {{ border: 1px solid {t.border}; border-radius: 6px; top: -1px; }}
+QTabBar::tab {{
+    background: {t.surface_alt}; color: {t.text}; border: 2px solid transparent;
+    border-top-left-radius: 6px; border-top-right-radius: 6px; padding: 5px 12px;
+}}
+QTabBar::tab:selected {{ background: {t.surface}; border-color: {t.border}; }}
+QTabBar::tab:selected:focus {{ border-color: {t.focus}; }}
 QProgressBar {{
     background: {t.surface_alt}; border: 1px solid {t.border}; border-radius: 5px;
     text-align: center; color: {t.text};

@@ -1,14 +1,19 @@
-"""Small building blocks shared by the pages: cards, clickable labels, the confidence box."""
+"""Small building blocks shared by the pages: cards, clickable labels, the confidence box,
+and two layouts that keep large or translated text whole (a column that scrolls only
+vertically, and a row of buttons that becomes a column when it does not fit)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCheckBox,
     QComboBox,
     QFrame,
     QLabel,
+    QScrollArea,
+    QSizePolicy,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -32,6 +37,169 @@ def card(title: str | None = None, *, name: str = "card") -> tuple[QFrame, QVBox
         heading.setWordWrap(True)
         layout.addWidget(heading)
     return frame, layout
+
+
+class ColumnScrollArea(QScrollArea):
+    """Scrolls ``content`` vertically and is never narrower than the content needs.
+
+    A plain scroll area without a horizontal scroll bar would cut off whatever does not
+    fit its width (with large text, the end of a button); this one asks its layout for
+    the content's minimum width instead.
+    """
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setWidget(content)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        content = self.widget()
+        if content is None:
+            return hint
+        needed = (
+            content.minimumSizeHint().width()
+            + self.verticalScrollBar().sizeHint().width()
+            + 2 * self.frameWidth()
+        )
+        return QSize(max(hint.width(), needed), hint.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+
+class ButtonRow(QWidget):
+    """Buttons side by side while they fit, one under the other when they do not.
+
+    Its minimum width is that of the widest button, so large text or a longer
+    translation stacks the buttons instead of cutting their labels. The buttons are
+    placed by hand: a layout would answer the parent's height-for-width questions
+    without knowing about the switch.
+    """
+
+    def __init__(self, spacing: int = 6, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._spacing = spacing
+        self._row = True
+        self.buttons: list[QAbstractButton] = []
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def add_button(self, button: QAbstractButton) -> None:
+        """Add ``button`` at the end of the row."""
+        button.setParent(self)
+        self.buttons.append(button)
+        self.updateGeometry()
+        self._place()
+
+    def _shown(self) -> list[QAbstractButton]:
+        return [b for b in self.buttons if not b.isHidden()]
+
+    def _row_width(self) -> int:
+        widths = [b.sizeHint().width() for b in self._shown()]
+        return sum(widths) + self._spacing * max(0, len(widths) - 1)
+
+    def _height(self, *, in_row: bool) -> int:
+        heights = [b.sizeHint().height() for b in self._shown()]
+        if not heights:
+            return 0
+        if in_row:
+            return max(heights)
+        return sum(heights) + self._spacing * (len(heights) - 1)
+
+    def is_row(self) -> bool:
+        """Whether the buttons are side by side now."""
+        return self._row
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._row_width(), self._height(in_row=True))
+
+    def minimumSizeHint(self) -> QSize:
+        widest = max((b.minimumSizeHint().width() for b in self._shown()), default=0)
+        return QSize(widest, self._height(in_row=True))
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._height(in_row=self._row_width() <= width)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            # A button's text (and so its size) changed.
+            self.updateGeometry()
+            self._place()
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place()
+
+    def _place(self) -> None:
+        shown = self._shown()
+        width = self.width()
+        row = self._row_width() <= width
+        if row != self._row:
+            self._row = row
+            self.updateGeometry()
+        if not shown:
+            return
+        if row:
+            # Spare width is shared out evenly, so the buttons fill the row.
+            spare = width - self._row_width()
+            height = self._height(in_row=True)
+            x = 0
+            for position, button in enumerate(shown):
+                extra = spare // len(shown) + (1 if position < spare % len(shown) else 0)
+                button_width = button.sizeHint().width() + extra
+                button.setGeometry(x, 0, button_width, height)
+                x += button_width + self._spacing
+        else:
+            y = 0
+            for button in shown:
+                height = button.sizeHint().height()
+                button.setGeometry(0, y, width, height)
+                y += height + self._spacing
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shows "…" in the middle of its text when space is short.
+
+    ``text()``, the tooltip and what screen readers get stay whole; only the drawing is
+    shortened, so a long path never makes its window wider than the screen.
+    """
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().averageCharWidth() * 16), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
+        )
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment().value),
+            self.palette(),
+            self.isEnabled(),
+            text,
+            self.foregroundRole(),
+        )
 
 
 class ClickableLabel(QLabel):
@@ -61,13 +229,11 @@ class ConfidenceBox(QComboBox):
 
     popup_shown = Signal(bool)
 
-    NOT_GIVEN = "Not given"
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.addItem(self.NOT_GIVEN, None)
+        self.addItem(self.tr("Not given"), None)
         for percent in range(CONFIDENCE_MIN, CONFIDENCE_MAX + 1, 10):
-            self.addItem(f"{percent} %", percent)
+            self.addItem(self.tr("{percent} %").format(percent=percent), percent)
 
     def confidence(self) -> int | None:
         """The chosen percentage, or ``None`` when not given."""
@@ -128,8 +294,9 @@ class FlagChecklist(QWidget):
             self.checkboxes.append(box)
             box.toggled.connect(self._flag_toggled)
         # Saying "no red flag here" is an answer too, distinct from not saying anything.
-        self.none_box = QCheckBox("None of these: I see no red flag")
-        self.none_box.setAccessibleName("None of these: I see no red flag")
+        none_text = self.tr("None of these: I see no red flag")
+        self.none_box = QCheckBox(none_text)
+        self.none_box.setAccessibleName(none_text)
         self.none_box.toggled.connect(self._none_toggled)
         self.none_box.toggled.connect(self.changed)
         self._layout.addWidget(self.none_box)

@@ -16,13 +16,25 @@ from app.core.records import Profile, TraineeProgress
 from app.ui.dashboard import DashboardPage
 from app.ui.home import HomePage
 from app.ui.lesson_page import LessonPage
-from app.ui.main_window import DASHBOARD, HOME, LESSONS, PLAYER, PROBLEMS, MainWindow
+from app.ui.main_window import (
+    DASHBOARD,
+    HOME,
+    LESSONS,
+    MANAGER,
+    PLAYER,
+    PROBLEMS,
+    ROOM,
+    MainWindow,
+)
+from app.ui.manager_page import ManagerPage
 from app.ui.markdown_view import UrlOpener, open_in_browser
 from app.ui.notices import call_service, show_message
+from app.ui.outbox_status import OutboxIndicator
 from app.ui.player import Phase, PlayerPage
 from app.ui.problems_page import ProblemsPage
 from app.ui.profile_dialog import ProfileDialog, SwitchProfileDialog
 from app.ui.progress_data import ProgressData, progress_data
+from app.ui.room_page import RoomPage
 
 if TYPE_CHECKING:
     from app.services.bootstrap import AppContext
@@ -62,16 +74,32 @@ class Workspace(QObject):
         self.home = HomePage(self.library)
         self.lessons = LessonPage(self.library, open_url=open_url)
         self.problems = ProblemsPage(self.library.problems)
-        self.player = PlayerPage(self.library, self.training, open_url=open_url, rng=rng)
+        self.player = PlayerPage(
+            self.library, self.training, open_url=open_url, rng=rng, recorder=context.recorder
+        )
         self.dashboard = DashboardPage(self.library)
+        self.manager_page = ManagerPage(context.manager, self.training, self.library)
         window.add_page(HOME, self.home)
         window.add_page(LESSONS, self.lessons)
         window.add_page(PROBLEMS, self.problems)
         window.add_page(PLAYER, self.player)
         window.add_page(DASHBOARD, self.dashboard)
+        window.add_page(MANAGER, self.manager_page)
+        from app.services.room import RoomService
+
+        room = RoomService(context.database, self.library, context.settings)
+        self.room_page = RoomPage(room, self.training, open_url=open_url)
+        window.add_page(ROOM, self.room_page)
         window.set_problem_count(len(self.library.problems))
         window.set_database_location(context.database.location)
         window.set_navigation_enabled(True)
+        # With a team database: answers that waited for the server are sent from here on.
+        sender = context.outbox_sender
+        self.outbox_indicator = OutboxIndicator(window, sender) if sender is not None else None
+        if self.outbox_indicator is not None:
+            indicator = self.outbox_indicator
+            indicator.answers_sent.connect(lambda _count: self.refresh())
+            self.player.answer_recorded.connect(lambda *_ids: indicator.refresh())
 
         window.page_requested.connect(self.show_page)
         window.switch_profile_requested.connect(self.switch_profile)
@@ -80,6 +108,10 @@ class Workspace(QObject):
         self.lessons.lesson_opened.connect(self._mark_read)
         self.player.home_requested.connect(self.go_home)
         self.player.scenario_requested.connect(self.open_scenario)
+        # Switching the trainee ends any manager session (leaving the page does too).
+        self.profile_changed.connect(lambda _profile: self.manager_page.lock())
+        self.manager_page.profiles_archived.connect(self._profiles_archived)
+        self.profile_changed.connect(self.room_page.set_profile)
         self.go_home()
 
     # Pages
@@ -92,6 +124,8 @@ class Workspace(QObject):
         if key == DASHBOARD:
             self.show_dashboard()
             return
+        if key == MANAGER:
+            self.player.leave()
         self.window.show_page(key)
 
     def show_dashboard(self) -> None:
@@ -114,6 +148,7 @@ class Workspace(QObject):
         if profile is None:
             self.home.show_progress(TraineeProgress(), [])
             self.home.show_review([])
+            self.home.assignments.show_assignments([])
             self.lessons.set_read(())
             return
         progress = call_service(
@@ -132,6 +167,12 @@ class Workspace(QObject):
             lambda: self.training.review_queue(profile, self._now()),
         )
         self.home.show_review(review or [])
+        assignments = call_service(
+            self.window,
+            "read your assignments",
+            lambda: self.training.assignments(profile, self._now()),
+        )
+        self.home.assignments.show_assignments(assignments or [])
         if self.window.current_page_key() == DASHBOARD:
             self.refresh_dashboard()
 
@@ -213,6 +254,13 @@ class Workspace(QObject):
         pending, self._pending_scenario = self._pending_scenario, None
         if pending is not None:
             self.open_scenario(*pending)
+
+    def _profiles_archived(self, profiles: tuple[Profile, ...]) -> None:
+        """After "Start the next group": an archived trainee is no longer selected."""
+        if self.profile is not None and self.profile.id in {p.id for p in profiles}:
+            self.profile = None
+            self.window.set_trainee(None)
+            self.refresh()
 
     def select_profile_named(self, name: str) -> Profile | None:
         """Select the trainee with this name, creating the profile when it is missing."""

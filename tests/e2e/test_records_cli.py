@@ -278,12 +278,6 @@ def test_json_and_xapi_exports(filled: tuple[Path, dict[str, list[str]]], tmp_pa
     ]
 
 
-def test_pdf_is_not_available_yet(filled: tuple[Path, dict[str, list[str]]]) -> None:
-    result = run(filled[0], "export", "--format", "pdf", "--out", "/tmp/never.pdf")
-    assert result.returncode == 1
-    assert "not available yet" in result.stderr
-
-
 def test_a_bundle_moves_records_to_another_machine(
     filled: tuple[Path, dict[str, list[str]]], tmp_path: Path
 ) -> None:

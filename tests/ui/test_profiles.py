@@ -156,7 +156,8 @@ def test_a_database_that_cannot_be_opened_offers_retry_and_quit(
     assert "Traceback" not in box.informativeText()
     assert "What you can do" in box.informativeText()
     buttons = {b.text() for b in box.buttons()}
-    assert buttons == {"Retry", "&Quit"}
+    # A damaged file also offers a restore (no backup yet) and a fresh start.
+    assert buttons == {"Restore a &backup…", "Start a &new database", "Retry", "&Quit"}
 
     database.unlink()  # the trainee fixes the problem, then retries
     with qtbot.waitSignal(launcher.loaded, timeout=20000):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import io
+import json
 import os
 import pickle
 import sys
@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 
 from app import __version__
-from app.content import cache as content_cache
 from app.content import loader
-from app.content.cache import ContentCache, file_key
+from app.content.cache import CachedResult, ContentCache, FileKey, file_key
 from app.content.loader import load_library
 from app.core.model import ContentLibrary
 from tests.unit.content.conftest import PackBuilder
@@ -34,6 +33,14 @@ def _age(root: Path, when_ns: int = LONG_AGO_NS) -> None:
     paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
     for path in paths:
         os.utime(path, ns=(when_ns, when_ns))
+
+
+def _stored(
+    index: Path, root: Path, key: FileKey, *, app_version: str = __version__
+) -> CachedResult | None:
+    """What the index at ``index`` holds for the scenario file with ``key``."""
+    cache = ContentCache.open(index, app_version=app_version)
+    return cache.pack(root, []).get(key, "parse_scenario", "core")
 
 
 class ParseCounter:
@@ -146,7 +153,37 @@ def test_a_deleted_file_disappears_from_the_library_and_the_index(
 
     library = load_cached()
     assert "second-scenario" not in library.scenarios
-    assert ContentCache.open(index).get(old_key, "parse_scenario", "core") is None
+    assert _stored(index, pack.root, old_key) is None
+
+
+def test_a_new_file_appears_and_only_it_is_parsed(
+    pack: PackBuilder, load_cached: Callable[[], ContentLibrary], parses: ParseCounter
+) -> None:
+    load_cached()
+    added = pack.scenario("third-scenario")
+    _age(added)
+    parses.calls.clear()
+
+    library = load_cached()
+    assert parses.calls == [added]
+    assert set(library.scenarios) == {"sample-scenario", "second-scenario", "third-scenario"}
+
+
+def test_adding_or_dropping_a_pack_changes_the_library(
+    make_pack: Callable[..., PackBuilder], index: Path, tmp_path: Path
+) -> None:
+    core = make_pack("core")
+    extra = make_pack("extra", defaults=False)
+    extra.write("pack.yaml", "id: extra\n")
+    extra.scenario("extra-scenario")
+    _age(tmp_path)
+    alone = load_library(builtin=core.root, cache_path=index)
+    both = load_library([extra.root], builtin=core.root, cache_path=index)
+    again = load_library(builtin=core.root, cache_path=index)
+
+    assert "extra-scenario" not in alone.scenarios
+    assert "extra-scenario" in both.scenarios
+    assert again == alone == load_library(builtin=core.root)
 
 
 def test_problems_are_cached_and_reported_the_same_way(
@@ -163,11 +200,18 @@ def test_problems_are_cached_and_reported_the_same_way(
     assert len(cold.problems) == 3
     parses.calls.clear()
 
-    warm = load_cached()
-    assert parses.calls == [pack.root / "scenarios" / "dangling.md"]  # only to find a line
+    warm = load_cached()  # nothing changed: the whole library comes from the index
+    assert parses.calls == []
     assert [str(p) for p in warm.problems] == [str(p) for p in cold.problems]
-    assert "broken" not in warm.scenarios
-    assert "dangling" not in warm.scenarios
+
+    _age(pack.root / "scenarios" / "sample-scenario.md", LONG_AGO_NS + HOUR_NS)
+    again = load_cached()  # one file's time changed: the others come from their entries
+    sample = pack.root / "scenarios" / "sample-scenario.md"
+    dangling = pack.root / "scenarios" / "dangling.md"
+    assert sorted(parses.calls) == sorted([sample, dangling])  # dangling: to find a line
+    assert [str(p) for p in again.problems] == [str(p) for p in cold.problems]
+    assert "broken" not in again.scenarios
+    assert "dangling" not in again.scenarios
 
 
 def test_a_changed_pack_id_parses_the_pack_again(
@@ -190,15 +234,20 @@ def test_a_changed_pack_id_parses_the_pack_again(
     assert parses.calls == [extra.root / "scenarios" / "extra-scenario.md"]
 
 
-def test_a_file_changed_just_now_is_not_kept(pack: PackBuilder, index: Path) -> None:
+def test_a_file_changed_just_now_is_not_kept(
+    pack: PackBuilder, index: Path, parses: ParseCounter
+) -> None:
     fresh = pack.scenario("fresh-scenario")  # its time is now: it could change unnoticed
     load_library(builtin=pack.root, cache_path=index)
+    parses.calls.clear()
+    load_library(builtin=pack.root, cache_path=index)
+    assert parses.calls == [fresh]  # neither its entry nor the whole library was kept
     key = file_key(fresh)
     assert key is not None
-    assert ContentCache.open(index).get(key, "parse_scenario", "core") is None
+    assert _stored(index, pack.root, key) is None
     old = file_key(pack.root / "scenarios" / "second-scenario.md")
     assert old is not None
-    assert ContentCache.open(index).get(old, "parse_scenario", "core") is not None
+    assert _stored(index, pack.root, old) is not None
 
 
 def test_an_index_from_another_version_is_ignored_and_replaced(
@@ -207,14 +256,14 @@ def test_an_index_from_another_version_is_ignored_and_replaced(
     load_library(builtin=pack.root, cache_path=index)
     key = file_key(pack.root / "scenarios" / "second-scenario.md")
     assert key is not None
-    assert ContentCache.open(index, app_version="0.0.1").get(key, "parse_scenario", "core") is None
+    assert _stored(index, pack.root, key, app_version="0.0.1") is None
 
     index.write_bytes(index.read_bytes().replace(b'"schema": 1', b'"schema": 0', 1))
     parses.calls.clear()
     library = load_library(builtin=pack.root, cache_path=index)
     assert len(parses.calls) == 5
     assert "second-scenario" in library.scenarios
-    assert ContentCache.open(index).get(key, "parse_scenario", "core") is not None
+    assert _stored(index, pack.root, key) is not None
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
@@ -243,19 +292,67 @@ class _Marker:
         return (os.mkdir, (self.target,))
 
 
+def _sections(index: Path) -> tuple[bytes, dict[str, Any], bytes, bytes]:
+    """The header, directory, entries and library sections of an index file."""
+    data = index.read_bytes()
+    header_end = data.index(b"}\n") + 2
+    directory_end = data.index(b"\n", header_end) + 1
+    directory = json.loads(data[header_end:directory_end])
+    body = data[directory_end:]
+    packs_start, packs_length = directory["packs"]
+    library_start, library_length = directory["library"]
+    return (
+        data[:header_end],
+        directory,
+        body[packs_start : packs_start + packs_length],
+        body[library_start : library_start + library_length],
+    )
+
+
+def _rewrite(index: Path, header: bytes, digest: str | None, packs: bytes, library: bytes) -> None:
+    directory = {"packs": [0, len(packs)], "library": [len(packs), len(library)], "digest": digest}
+    index.write_bytes(header + json.dumps(directory).encode() + b"\n" + packs + library)
+
+
+@pytest.mark.parametrize("part", ["entries", "pack entries", "library"])
 def test_an_index_naming_any_other_class_is_refused_before_it_runs(
-    pack: PackBuilder, index: Path, tmp_path: Path, load_cached: Callable[[], ContentLibrary]
+    pack: PackBuilder,
+    index: Path,
+    tmp_path: Path,
+    load_cached: Callable[[], ContentLibrary],
+    parses: ParseCounter,
+    part: str,
 ) -> None:
     expected = load_cached()
-    data = index.read_bytes()
-    header = data[: data.index(b"}\n") + 2]
+    header, directory, packs, _library = _sections(index)
     target = tmp_path / "created-by-the-index"
-    index.write_bytes(header + pickle.dumps({"x": _Marker(str(target))}))
-    with pytest.raises(pickle.UnpicklingError):
-        content_cache._RestrictedUnpickler(io.BytesIO(pickle.dumps(_Marker(str(target))))).load()
+    hostile = pickle.dumps({"x": _Marker(str(target))})
+    if part == "entries":
+        _rewrite(index, header, None, hostile, b"")
+    elif part == "pack entries":
+        _rewrite(index, header, None, pickle.dumps({str(pack.root): hostile}), b"")
+    else:
+        _rewrite(index, header, directory["digest"], packs, hostile)
+    parses.calls.clear()
 
     assert load_cached() == expected
     assert not target.exists()
+    # The entries are used when only the library was refused; otherwise all is parsed.
+    assert len(parses.calls) == (0 if part == "library" else 5)
+    parses.calls.clear()
+    assert load_cached() == expected
+    assert parses.calls == []  # the index was written again, whole
+
+
+def test_the_library_and_the_entries_give_the_same_result(
+    pack: PackBuilder, index: Path, load_cached: Callable[[], ContentLibrary], parses: ParseCounter
+) -> None:
+    expected = load_cached()
+    header, _directory, packs, _library = _sections(index)
+    _rewrite(index, header, None, packs, b"")  # no library: the entries must do
+    parses.calls.clear()
+    assert load_cached() == expected
+    assert parses.calls == []
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file ownership")

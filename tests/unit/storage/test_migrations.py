@@ -31,6 +31,11 @@ APP_TABLES = {
     "cohort_track",
     "manager_credential",
     "certificate",
+    "room_session",
+    "room_attendee",
+    "room_step",
+    "room_vote",
+    "room_attendance",
 }
 
 
@@ -125,7 +130,22 @@ def _fill_0002(connection: Connection) -> None:
     )
 
 
-FILLERS: dict[str, Callable[[Connection], None]] = {"0001": _fill_0001, "0002": _fill_0002}
+def _fill_0003(connection: Connection) -> None:
+    # Revision 0003 adds the room tables; the upgrade test reads the 0001 columns back.
+    _fill_0002(connection)
+    connection.exec_driver_sql(
+        "INSERT INTO room_session (session_id, facilitator, track_id, scenario_ids, status, "
+        "started_at, current_scenario, current_step) VALUES "
+        "('rs1aaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'Facilitator', NULL, '[\"rm-rf-cleanup\"]', "
+        "'active', '2026-11-24 10:00:00.000000', 0, 0)"
+    )
+
+
+FILLERS: dict[str, Callable[[Connection], None]] = {
+    "0001": _fill_0001,
+    "0002": _fill_0002,
+    "0003": _fill_0003,
+}
 
 
 def test_every_revision_has_a_data_filler() -> None:
