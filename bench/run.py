@@ -710,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
     WORK.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
 
     results: list[Row] = []
     trainees, answers = args.trainees, args.answers_per_trainee
@@ -743,7 +744,9 @@ def main(argv: list[str] | None = None) -> int:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {
             "cpus": os.cpu_count(),
-            "load_average": os.getloadavg(),
+            # Other work on the machine moves every figure: say how busy it was.
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
             "python": platform.python_version(),
             "platform": platform.platform(),
         },

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME
+from app.ui.elided_label import ElidedLabel
 from app.ui.style import set_text_role
-from app.ui.widgets import ElidedLabel
 
 HOME = "home"
 LESSONS = "lessons"

@@ -5,7 +5,7 @@ vertically, and a row of buttons that becomes a column when it does not fit)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -167,39 +167,6 @@ class ButtonRow(QWidget):
                 height = button.sizeHint().height()
                 button.setGeometry(0, y, width, height)
                 y += height + self._spacing
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that shows "…" in the middle of its text when space is short.
-
-    ``text()``, the tooltip and what screen readers get stay whole; only the drawing is
-    shortened, so a long path never makes its window wider than the screen.
-    """
-
-    def setText(self, text: str) -> None:  # noqa: N802
-        super().setText(text)
-        self.setToolTip(text)
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        return QSize(min(hint.width(), self.fontMetrics().averageCharWidth() * 16), hint.height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        del event
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
-        )
-        painter = QPainter(self)
-        self.style().drawItemText(
-            painter,
-            rect,
-            int(self.alignment().value),
-            self.palette(),
-            self.isEnabled(),
-            text,
-            self.foregroundRole(),
-        )
 
 
 class ClickableLabel(QLabel):
