@@ -422,7 +422,10 @@ class OutboxSender:
     ``database`` is the address (without password) the entries are for: that of the
     database ``training`` writes to. ``clock`` tells the time (tests move it on);
     ``retry_delays`` are the waits after consecutive failures. Nothing here runs by itself:
-    the interface calls :meth:`flush_if_due` on a timer.
+    the interface calls :meth:`flush_if_due` on a timer, from a worker thread so that a
+    server that does not answer never freezes the window. One send runs at a time; a
+    caller that must not wait (the recorder, on the interface's thread) passes
+    ``wait=False`` and is told nothing was tried while another send is under way.
     """
 
     def __init__(
@@ -444,6 +447,7 @@ class OutboxSender:
         self._failures = 0
         self._last_tried_at: datetime | None = None
         self._last_error: str | None = None
+        self._sending = threading.Lock()
 
     @property
     def outbox(self) -> Outbox:
@@ -477,9 +481,25 @@ class OutboxSender:
         due_at = self.next_try_at()
         return due_at is None or self._clock() >= due_at
 
-    def flush_if_due(self) -> FlushResult | None:
-        """:meth:`flush` when :meth:`is_due`, else ``None`` (nothing tried)."""
-        return self.flush() if self.is_due() else None
+    @property
+    def sending(self) -> bool:
+        """Whether a send is under way (on another thread, usually)."""
+        return self._sending.locked()
+
+    def flush_if_due(self, *, wait: bool = True) -> FlushResult | None:
+        """:meth:`flush` when :meth:`is_due`, else ``None`` (nothing tried).
+
+        With ``wait=False`` it also returns ``None`` at once when another send is under
+        way, instead of waiting for it to end.
+        """
+        if not self.is_due():
+            return None
+        if not self._sending.acquire(blocking=wait):
+            return None
+        try:
+            return self._flush_held()
+        finally:
+            self._sending.release()
 
     def note_failure(self, message: str) -> None:
         """Count a failed write met elsewhere (by the recorder) toward the back-off."""
@@ -493,8 +513,14 @@ class OutboxSender:
         Each answer is its own transaction and leaves the outbox only after the server
         committed it. Sending stops at the first answer the server cannot take now (the
         rest wait for the next try, after the back-off); an answer it refuses for good is
-        held in the file and sending goes on with the next.
+        held in the file and sending goes on with the next. Waits for a send under way on
+        another thread to end first.
         """
+        with self._sending:
+            return self._flush_held()
+
+    def _flush_held(self) -> FlushResult:
+        # The caller holds self._sending, so entries are never sent twice at once.
         try:
             entries = self._outbox.pending(self._database)
         except StorageError as error:
@@ -659,7 +685,8 @@ class AnswerRecorder:
             stored = self._training.store_answer(judged.values, judged.trainee_uid)
             return RecordedAnswer(stored.record, judged.outcome)
         if sender.waiting():
-            sender.flush_if_due()
+            # Never wait here for a send on another thread: the trainee is waiting.
+            sender.flush_if_due(wait=False)
             if sender.waiting():
                 return self._queue(sender, judged)
         try:

@@ -36,7 +36,12 @@ from app.core.review import ReviewItem, due_items, pick_review_scenario, review_
 from app.core.scoring import TrustMetrics, trust_metrics
 from app.services.completion import DONE_STATUSES
 from app.services.history import TraineeHistory, assigned_tracks, load_history
-from app.storage.ledger import answer_payload, append, lock_trainee, payload_matches
+from app.storage.ledger import (
+    answer_payload,
+    append_answer,
+    lock_for_answer,
+    payload_matches,
+)
 from app.storage.tables import (
     CONTENT_ID_LENGTH,
     EMAIL_OR_ID_LENGTH,
@@ -401,36 +406,37 @@ class TrainingService:
         """
         row = AnswerRow(
             **values,
-            # Placeholders: append() sets the chain place inside the write transaction.
+            # Placeholders: append_answer() sets the chain place inside the write transaction.
             chain_seq=0,
             previous_hash="",
             record_hash="",
         )
         with self._database.write_session() as session:
             try:
-                trainee = lock_trainee(session, row.trainee_id)
+                chain, existing_id = lock_for_answer(session, row.trainee_id, row.attempt_id)
             except LookupError:
                 raise UnknownTraineeError(f"there is no trainee with id {row.trainee_id}") from None
-            if trainee_uid is not None and trainee.uid != trainee_uid:
+            if trainee_uid is not None and chain.trainee_uid != trainee_uid:
                 raise UnknownTraineeError(
                     f"the answer {row.attempt_id} belongs to trainee {trainee_uid}, who is "
                     "not on this database"
                 )
-            # Looked up under the trainee's lock: a retry of this trainee's answer cannot
-            # slip in between the look and the insert.
-            existing = session.exec(
-                select(AnswerRow).where(AnswerRow.attempt_id == row.attempt_id)
-            ).first()
-            if existing is not None:
-                if existing.trainee_id == trainee.id and payload_matches(
-                    answer_payload(existing, trainee.uid), answer_payload(row, trainee.uid)
+            if existing_id is not None:
+                existing = session.get(AnswerRow, existing_id)
+                if (
+                    existing is not None
+                    and existing.trainee_id == chain.trainee_id
+                    and payload_matches(
+                        answer_payload(existing, chain.trainee_uid),
+                        answer_payload(row, chain.trainee_uid),
+                    )
                 ):
                     return StoredAnswer(existing.to_record(), already_stored=True)
                 raise AttemptConflictError(
                     f"another answer with the attempt id {row.attempt_id} is already stored; "
                     "this one was not kept over it"
                 )
-            append(session, trainee, row)
+            append_answer(session, chain, row)
         return StoredAnswer(row.to_record(), already_stored=False)
 
     def answers_for(self, profile: Profile) -> list[AnswerRecord]:

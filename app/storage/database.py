@@ -42,6 +42,8 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 """Seconds a SQLite connection waits for another writer before giving up."""
 
 DEFAULT_SERVER_CONNECT_TIMEOUT = 10
+# Milliseconds unacknowledged data may wait before the connection counts as lost.
+SERVER_USER_TIMEOUT_MS = 15_000
 """Seconds to wait for a database server to answer before calling it unreachable."""
 
 BACKUP_FOLDER_NAME = "backups"
@@ -427,9 +429,19 @@ def _peek_server(parsed: URL, location: str) -> str | None:
 
 
 def _server_connect_args(parsed: URL) -> dict[str, Any]:
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        return {"connect_timeout": DEFAULT_SERVER_CONNECT_TIMEOUT}
-    return {}
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    # Without keepalives and a user timeout, a query on a connection whose network went
+    # away silently waits for TCP to give up: many minutes. These notice it in seconds.
+    defaults: dict[str, Any] = {
+        "connect_timeout": DEFAULT_SERVER_CONNECT_TIMEOUT,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": SERVER_USER_TIMEOUT_MS,
+    }
+    return {key: value for key, value in defaults.items() if key not in parsed.query}
 
 
 def _open_sqlite(

@@ -16,9 +16,12 @@ time), so that two writers can never fork a trainee's chain.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from app.core.chain import GENESIS, ChainBreak, ChainLink, link_hash, verify_chain
@@ -115,6 +118,109 @@ def append(session: Session, trainee: TraineeRow, row: AnswerRow | EventRow) -> 
     session.add(row)
     session.add(trainee)
     session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """Where a trainee's chain ends, read under the trainee's lock."""
+
+    trainee_id: int
+    trainee_uid: str
+    head: str
+    length: int
+
+
+def lock_for_answer(
+    session: Session, trainee_id: int, attempt_id: str
+) -> tuple[ChainHead, int | None]:
+    """Lock the trainee's chain for one new answer, in one round trip.
+
+    Returns the chain's head and the id of an answer already stored with ``attempt_id``
+    (``None`` when there is none): looked up under the lock, so a retry of the same answer
+    cannot slip in between the look and the insert. Raises ``LookupError`` when there is
+    no such trainee.
+    """
+    statements = _answer_statements(session.get_bind().dialect.name)
+    found = session.execute(
+        statements.lock, {"trainee_id": trainee_id, "attempt_id": attempt_id}
+    ).first()
+    if found is None:
+        raise LookupError(f"no trainee with id {trainee_id}")
+    uid, head, length, existing_id = found
+    return ChainHead(trainee_id, uid, head, length), existing_id
+
+
+def append_answer(session: Session, chain: ChainHead, row: AnswerRow) -> ChainHead:
+    """Link ``row`` at the head of the locked ``chain`` and insert it; returns the new head.
+
+    The same link as :func:`append` makes, written with prepared plain statements (one on
+    PostgreSQL) instead of the ORM's flush: answers are the one record written often, and
+    on a team database every round trip is paid by every writer.
+    """
+    if row.trainee_id != chain.trainee_id:
+        raise ValueError("a record can only join its own trainee's chain")
+    row.chain_seq = chain.length + 1
+    row.previous_hash = chain.head
+    row.record_hash = link_hash(chain.head, answer_payload(row, chain.trainee_uid))
+    statements = _answer_statements(session.get_bind().dialect.name)
+    values = {name: getattr(row, name) for name in statements.answer_columns}
+    head = {"head_trainee_id": chain.trainee_id, "new_head": row.record_hash}
+    head["new_length"] = row.chain_seq
+    if statements.insert_and_move is not None:
+        session.execute(statements.insert_and_move, {**values, **head})
+    else:
+        session.execute(statements.insert, values)
+        session.execute(statements.move_head, head)
+    return ChainHead(chain.trainee_id, chain.trainee_uid, row.record_hash, row.chain_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class _AnswerStatements:
+    answer_columns: tuple[str, ...]
+    lock: Any
+    insert: Any
+    move_head: Any
+    insert_and_move: Any | None
+
+
+@cache
+def _answer_statements(dialect_name: str) -> _AnswerStatements:
+    # Built once per dialect with bound parameters, so SQLAlchemy compiles each only once.
+    trainee = _table(TraineeRow)
+    answer = _table(AnswerRow)
+    existing = (
+        select(answer.c.id)
+        .where(answer.c.attempt_id == bindparam("attempt_id"))
+        .limit(1)
+        .scalar_subquery()
+    )
+    lock = select(trainee.c.uid, trainee.c.chain_head, trainee.c.chain_length, existing).where(
+        trainee.c.id == bindparam("trainee_id")
+    )
+    postgres = dialect_name == "postgresql"
+    if postgres:
+        lock = lock.with_for_update(of=trainee)
+    columns = tuple(column.name for column in answer.columns if column.name != "id")
+    insert_answer = insert(answer).values({name: bindparam(name) for name in columns})
+    move_head = (
+        update(trainee)
+        .where(trainee.c.id == bindparam("head_trainee_id"))
+        .values(chain_head=bindparam("new_head"), chain_length=bindparam("new_length"))
+    )
+    return _AnswerStatements(
+        answer_columns=columns,
+        lock=lock,
+        insert=insert_answer,
+        move_head=move_head,
+        # A data-modifying CTE always runs: the insert and the head move in one statement.
+        insert_and_move=move_head.add_cte(insert_answer.cte("new_answer")) if postgres else None,
+    )
+
+
+def _table(model: type[AnswerRow] | type[TraineeRow]) -> Table:
+    table = model.__table__  # type: ignore[union-attr]
+    assert isinstance(table, Table)
+    return table
 
 
 def chain_links(session: Session, trainee: TraineeRow) -> list[ChainLink]:

@@ -389,6 +389,9 @@ def run_gui(
         sys.excepthook = previous_hook
         if watchdog is not None:
             watchdog.cancel()
+        indicator = launcher.workspace.outbox_indicator if launcher.workspace else None
+        if indicator is not None:
+            indicator.stop()  # a send under way ends before its database is closed
         if launcher.context is not None:
             try:
                 launcher.context.close()

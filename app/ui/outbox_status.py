@@ -4,15 +4,25 @@ With a team database, answers that could not reach the server wait in the outbox
 computer. A timer asks the service's ``OutboxSender`` every few seconds to send them when a
 send is due (the sender keeps the back-off, so a server that stays away is not hammered);
 the first tick comes right after start, so what waited while the app was closed is sent at
-once. The status bar says how many answers wait and when the server was last tried; the
-label is hidden while nothing waits.
+once. Sends run on a worker thread, one at a time, and report back to the window's thread:
+a server that does not answer never freezes the window. The status bar says how many
+answers wait and when the server was last tried; the label is hidden while nothing waits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QRunnable,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
 from app.ui.notices import show_message
@@ -22,6 +32,10 @@ if TYPE_CHECKING:
     from app.services.outbox import FlushResult, OutboxSender, OutboxState
 
 TICK_MILLISECONDS = 2000
+# A send in progress at close may be waiting for the server's connection timeout.
+CLOSE_WAIT_MILLISECONDS = 30_000
+SEND_NOW_TEXT = "Send &now"
+SENDING_TEXT = "Sending…"
 QUEUED_NOTE = "Saved on this computer; will be sent when the server is back."
 
 
@@ -52,14 +66,41 @@ def queued_note() -> QLabel:
     return label
 
 
+class _SendReport(QObject):
+    """Carries a finished send from the worker thread to the window's thread."""
+
+    finished = Signal(object)
+
+
+class _SendJob(QRunnable):
+    """One send on the indicator's worker thread."""
+
+    def __init__(self, send: Callable[[], FlushResult | None], report: _SendReport) -> None:
+        super().__init__()
+        self._send = send
+        self._report = report
+
+    def run(self) -> None:
+        # The sender never raises for the server's faults; anything else is a bug, and the
+        # window still has to hear that the send is over.
+        result = None
+        try:
+            result = self._send()
+        finally:
+            self._report.finished.emit(result)
+
+
 class OutboxIndicator(QObject):
     """Sends the outbox on a timer and shows what waits in the window's status bar.
 
     Signals:
         answers_sent(int): a send put this many answers on the server (views may refresh).
+        send_finished(object): a send ended, with its ``FlushResult`` (``None``: nothing
+            was due).
     """
 
     answers_sent = Signal(int)
+    send_finished = Signal(object)
 
     def __init__(
         self,
@@ -76,13 +117,23 @@ class OutboxIndicator(QObject):
         self.label.setObjectName("outboxStatus")
         self.label.setAccessibleName("Answers waiting to be sent")
         # For when the trainee knows the server is back: no need to wait out the back-off.
-        self.send_button = QPushButton("Send &now")
+        self.send_button = QPushButton(SEND_NOW_TEXT)
         self.send_button.setObjectName("outboxSendNow")
         self.send_button.setAccessibleName("Send the waiting answers now")
         self.send_button.setToolTip("Try the team database server now")
         self.send_button.clicked.connect(self.send_now)
         window.statusBar().addPermanentWidget(self.label)
         window.statusBar().addPermanentWidget(self.send_button)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._report = _SendReport(self)
+        self._report.finished.connect(self._after)
+        self._busy = False
+        # What waited while the app was closed goes at once, not after the first interval.
+        self._first_tick = QTimer(self)
+        self._first_tick.setSingleShot(True)
+        self._first_tick.setInterval(0)
+        self._first_tick.timeout.connect(self.tick)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.tick)
@@ -94,28 +145,45 @@ class OutboxIndicator(QObject):
         self.refresh()
         if start:
             self.timer.start()
-            QTimer.singleShot(0, self.tick)
+            self._first_tick.start()
 
     @property
     def outbox_sender(self) -> OutboxSender:
         """The service that sends the outbox."""
         return self._sender
 
-    def tick(self) -> FlushResult | None:
-        """Send if a send is due, then update the status bar; returns what was done."""
-        return self._after(self._sender.flush_if_due())
+    @property
+    def busy(self) -> bool:
+        """Whether a send is under way."""
+        return self._busy
 
-    def send_now(self) -> FlushResult:
-        """Send now, whatever the back-off says, then update the status bar."""
-        result = self._sender.flush()
-        self._after(result)
-        return result
+    def tick(self) -> bool:
+        """Start a send if one is due and none is under way; returns whether one started."""
+        return self._start(self._sender.flush_if_due)
 
-    def _after(self, result: FlushResult | None) -> FlushResult | None:
+    def send_now(self) -> bool:
+        """Send now, whatever the back-off says; returns whether a send started."""
+        started = self._start(self._sender.flush)
+        if started:
+            self.send_button.setEnabled(False)
+            self.send_button.setText(SENDING_TEXT)
+        return started
+
+    def _start(self, send: Callable[[], FlushResult | None]) -> bool:
+        if self._busy:
+            return False
+        self._busy = True
+        self._pool.start(_SendJob(send, self._report))
+        return True
+
+    def _after(self, result: FlushResult | None) -> None:
+        self._busy = False
+        self.send_button.setEnabled(True)
+        self.send_button.setText(SEND_NOW_TEXT)
         self.refresh()
         if result is not None and (result.sent or result.already_stored):
             self.answers_sent.emit(result.sent + result.already_stored)
-        return result
+        self.send_finished.emit(result)
 
     def refresh(self) -> None:
         """Show the waiting count and the last try (hidden while nothing waits)."""
@@ -144,5 +212,9 @@ class OutboxIndicator(QObject):
             )
 
     def stop(self) -> None:
-        """Stop sending (the outbox keeps what waits)."""
+        """Stop sending (the outbox keeps what waits); waits for a send under way to end."""
         self.timer.stop()
+        self._first_tick.stop()
+        self._pool.waitForDone(CLOSE_WAIT_MILLISECONDS)
+        # Hear the end of that send now, so the indicator is idle when this returns.
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)

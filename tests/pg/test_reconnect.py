@@ -97,3 +97,29 @@ def test_while_the_server_is_down_a_clear_fault_then_it_works_again(
 
     second = record_one(training, profile, sequence=2)
     assert [record.attempt_id for record in training.answers_for(profile)] == [first, second]
+
+
+def _connection_parameters(database: Database) -> dict[str, str]:
+    with database.engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        return dict(driver.info.get_parameters())
+
+
+def test_connections_notice_a_silently_vanished_network_in_seconds(database: Database) -> None:
+    parameters = _connection_parameters(database)
+
+    assert parameters["keepalives"] == "1"
+    assert parameters["tcp_user_timeout"] == "15000"
+    assert parameters["connect_timeout"] == "10"
+
+
+def test_the_address_may_set_its_own_timeouts(postgres_url: str) -> None:
+    opened = open_database(f"{postgres_url}?tcp_user_timeout=4000", backup_dir=None)
+    try:
+        parameters = _connection_parameters(opened)
+    finally:
+        opened.close()
+
+    assert parameters["tcp_user_timeout"] == "4000"
+    assert parameters["keepalives"] == "1"

@@ -135,8 +135,10 @@ def test_answers_wait_in_the_outbox_while_the_server_is_down_and_the_status_bar_
     restartable.start()
     sent: list[int] = []
     indicator.answers_sent.connect(sent.append)
-    qtbot.mouseClick(indicator.send_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(indicator.send_finished, timeout=30_000) as finished:
+        qtbot.mouseClick(indicator.send_button, Qt.MouseButton.LeftButton)
 
+    assert finished.args is not None and finished.args[0].error is None, finished.args
     assert sent == [2]
     assert not indicator.label.isVisible()
     assert not indicator.send_button.isVisible()

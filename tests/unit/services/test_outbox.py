@@ -8,6 +8,7 @@ A "server" that cannot be reached is a small stand-in whose writes fail like one
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -415,6 +416,41 @@ def test_a_surprise_while_sending_is_reported_not_raised(
     result = OutboxSender(outbox, Broken(), DATABASE).flush()  # type: ignore[arg-type]
     assert result.error == "RuntimeError: driver bug"
     assert result.waiting == 1
+
+
+def test_one_send_at_a_time_and_a_caller_that_must_not_wait_is_told_nothing_was_tried(
+    training: TrainingService, library: ContentLibrary, ada: Profile, outbox: Outbox
+) -> None:
+    class SlowServer:
+        """A server that takes its time: the first write waits until the test lets it go."""
+
+        def __init__(self) -> None:
+            self.entered = threading.Event()
+            self.release = threading.Event()
+            self.writes = 0
+
+        def store_answer(self, values: Any, trainee_uid: str | None = None) -> StoredAnswer:
+            self.writes += 1
+            self.entered.set()
+            assert self.release.wait(10)
+            return training.store_answer(values, trainee_uid)
+
+    outbox.put(_judged(training, library, ada, 1), DATABASE)
+    server = SlowServer()
+    sender = OutboxSender(outbox, server, DATABASE)  # type: ignore[arg-type]
+    background = threading.Thread(target=sender.flush)
+    background.start()
+    try:
+        assert server.entered.wait(5)
+        assert sender.sending
+        assert sender.flush_if_due(wait=False) is None, "busy: nothing tried, no waiting"
+        assert server.writes == 1
+    finally:
+        server.release.set()
+        background.join(10)
+    assert not sender.sending
+    assert outbox.count(DATABASE) == 0
+    assert server.writes == 1, "the entry was sent once"
 
 
 # The recorder
