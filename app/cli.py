@@ -120,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    if getattr(sys, "frozen", False):
+        # In the packaged app a worker process (demo-data) starts this same program: this
+        # runs the worker's code and exits instead of parsing the worker's arguments.
+        # (Only there: the import would slow every start from source.)
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -194,7 +201,6 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 def _run_export(args: argparse.Namespace) -> int:
     from app.services.bootstrap import open_context
-    from app.services.bundles import BundleRefused
     from app.services.errors import StorageError
     from app.services.exports import Detail, ExportFormat, parse_since
 
@@ -249,7 +255,7 @@ def _run_export(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
             else:
                 count = _write_atomically(out, args.overwrite, write)
-    except (StorageError, ValueError, BundleRefused) as error:
+    except (StorageError, ValueError) as error:  # a refused bundle is a ValueError too
         raise CommandError(str(error)) from error
     if out is not None:
         print(f"Exported {count} {_export_unit(export_format, detail)} to {out}.", file=sys.stderr)

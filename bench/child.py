@@ -134,6 +134,13 @@ def record_answers(data_dir: Path, count: int) -> int:
 
 
 def completion_table(data_dir: Path, cohort: str, runs: int) -> int:
+    """The cohort's completion table ``runs`` times, the first with no standings stored.
+
+    The stored standings are emptied first, so the first run is the table right after a
+    bulk load (every standing computed, then stored); the later runs find them current.
+    """
+    import sqlite3
+
     from app.services.bootstrap import AppConfig, open_context
 
     times: list[float] = []
@@ -143,11 +150,13 @@ def completion_table(data_dir: Path, cohort: str, runs: int) -> int:
         if not manager.has_passphrase():
             manager.set_passphrase(PASSPHRASE)
         session = manager.unlock(PASSPHRASE, "bench")
+        with sqlite3.connect(data_dir / "thinktwice.db") as connection:
+            connection.execute("DELETE FROM track_standing")
         for _ in range(runs):
             started = time.perf_counter()
             records = len(manager.completion_records(session, cohort=cohort))
             times.append(time.perf_counter() - started)
-            if times[-1] > SLOW_SECONDS:
+            if len(times) > 1 and times[-1] > SLOW_SECONDS:
                 break  # one run of a figure this far off says enough
     return _report(times=times, records=records)
 
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     completion = kinds.add_parser("completion")
     completion.add_argument("--data-dir", type=Path, required=True)
     completion.add_argument("--cohort", required=True)
-    completion.add_argument("--runs", type=int, default=3)
+    completion.add_argument("--runs", type=int, default=4)
     args = parser.parse_args(argv)
     if args.kind == "read":
         return read_files(args.pack)

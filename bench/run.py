@@ -425,8 +425,8 @@ def make_records(trainees: int, answers: int, reuse: bool) -> Row:
     )
 
 
-def measure_completion(trainees: int, answers: int, runs: int) -> Row:
-    """g: the completion table of the demo cohort."""
+def measure_completion(trainees: int, answers: int, runs: int) -> list[Row]:
+    """g: the completion table of the demo cohort: standings current, and the first one."""
     data_dir = records_dir(trainees, answers)
     result = run_measured(
         child(
@@ -434,17 +434,32 @@ def measure_completion(trainees: int, answers: int, runs: int) -> Row:
         )
     )
     values = result.json()
-    value = median(values["times"])
-    return Row(
-        "g",
-        f"completion table, {trainees:,} trainees, {trainees * answers:,} answers",
-        value * 1000,
-        "ms",
-        "<= 500 ms",
-        value <= 0.5,
-        runs=len(values["times"]),
-        note=f"{values['records']:,} records; peak {result.rss_kb / 1024:.0f} MiB",
-    )
+    first, current = values["times"][0], values["times"][1:]
+    value = median(current) if current else first
+    return [
+        Row(
+            "g",
+            f"completion table, {trainees:,} trainees, {trainees * answers:,} answers",
+            value * 1000,
+            "ms",
+            "<= 500 ms",
+            value <= 0.5,
+            runs=len(current),
+            note=(
+                f"{values['records']:,} records, standings current; "
+                f"peak {result.rss_kb / 1024:.0f} MiB"
+            ),
+        ),
+        Row(
+            "g-first",
+            "the same, first after a bulk load (every standing computed)",
+            first * 1000,
+            "ms",
+            "none (reported)",
+            None,
+            runs=1,
+        ),
+    ]
 
 
 ANCHOR_QUERY = (
@@ -721,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         ({"f"}, lambda: [measure_writes(args.writes)]),
         # g and h need the demo-data database: made (and measured) here first.
         ({"demo", "g", "h"}, lambda: [make_records(trainees, answers, args.reuse_records)]),
-        ({"g"}, lambda: [measure_completion(trainees, answers, 3)]),
+        ({"g"}, lambda: measure_completion(trainees, answers, 4)),
         ({"h"}, lambda: measure_export(trainees, answers, args.export_runs)),
         ({"i"}, measure_postgres),
     ]

@@ -18,12 +18,18 @@ Content comes from shared packs, so it is untrusted. The pipeline is:
    (their alt text stays), and links like that lose their target.
 4. nh3 sanitises the result against an explicit allowlist (``class`` is kept so the
    Pygments highlighting survives; no ``style``, no event handlers, no scripts).
+
+Building a converter costs more than converting a short text, so each thread reuses one
+(reset before and after every document), and rendered HTML is kept by text in a bounded
+cache: content does not change while the app runs.
 """
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
+import threading
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -41,6 +47,8 @@ MAX_INLINE_MARKUP_PER_BLOCK = 1_000
 MAX_INLINE_MARKUP = 20_000
 MAX_RENDER_CHARS = 200_000
 MAX_RENDER_LINES = 2_000
+# Rendered texts kept: every block of a few hundred scenarios and lessons.
+RENDER_CACHE_SIZE = 1_024
 _INDENT_WIDTH = 4  # Python-Markdown nests lists by four spaces
 
 ALLOWED_TAGS = frozenset(
@@ -80,8 +88,12 @@ _TOO_MUCH_FORMATTING = "*(The rest of this text has too much formatting to show.
 _WITHOUT_MARKUP = str.maketrans(dict.fromkeys("`*_[]<&\\!"))
 
 
-def render_markdown(text: str) -> str:
-    """An HTML fragment of ``text``, safe to show in a QTextBrowser."""
+def new_converter() -> markdown.Markdown:
+    """A Markdown converter set up as the app renders: raw HTML off, resource policy on.
+
+    Building one takes milliseconds (its extensions compile their patterns), so
+    :func:`render_markdown` reuses one per thread; tests use a new one to compare.
+    """
     converter = markdown.Markdown(
         # SuperFences, unlike the stock fenced_code, finds fences inside block quotes and
         # list items, as CommonMark does; suggestions often quote a reply with code in it.
@@ -96,7 +108,20 @@ def render_markdown(text: str) -> str:
     converter.inlinePatterns.deregister("html")
     # After the inline processor (20), before prettify (10).
     converter.treeprocessors.register(_ResourcePolicy(converter), "resource_policy", 15)
-    html = converter.convert(_limit(text))
+    return converter
+
+
+def render_markdown_with(converter: markdown.Markdown, text: str) -> str:
+    """:func:`render_markdown` with ``converter`` (from :func:`new_converter`), uncached.
+
+    The converter is reset before and after, so no state of one document (stashed
+    HTML, link references, code block counts) reaches the next.
+    """
+    converter.reset()
+    try:
+        html = converter.convert(_limit(text))
+    finally:
+        converter.reset()
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -108,6 +133,24 @@ def render_markdown(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
+def render_markdown(text: str) -> str:
+    """An HTML fragment of ``text``, safe to show in a QTextBrowser.
+
+    Results are kept by text (content does not change while the app runs; the cache is
+    bounded and ``render_markdown.cache_clear()`` empties it).
+    """
+    return render_markdown_with(_thread_converter(threading.get_ident()), text)
+
+
+@functools.lru_cache(maxsize=4)
+def _thread_converter(thread_id: int) -> markdown.Markdown:
+    # One converter per thread: a converter holds the state of the document it converts.
+    del thread_id  # only the cache key
+    return new_converter()
+
+
+@functools.lru_cache(maxsize=1)
 def highlight_css() -> str:
     """CSS for highlighted code (``.hl``), with added and removed diff lines shaded.
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from app.core.chain import canonical_json
 from app.core.model import Scenario, Track, TrackItemKind
 from app.core.records import AnswerRecord
-from app.core.scoring import step_score, trust_metrics
+from app.core.scoring import step_score, trust_rates
 
 
 class CompletionStatus(StrEnum):
@@ -124,7 +124,7 @@ def track_outcome(
     items_done = len(lessons_done) + len(best)
     items_total = len(lesson_ids) + len(scenario_ids)
     score = sum(best.values()) / len(scenario_ids) if best and scenario_ids else None
-    metrics = trust_metrics(history)
+    over_trust_rate, under_trust_rate = trust_rates(history)
     started = [e[0] for e in events]
     if waived_at is not None:
         status = CompletionStatus.WAIVED
@@ -142,8 +142,8 @@ def track_outcome(
         items_done=items_done,
         items_total=items_total,
         score=score,
-        over_trust_rate=metrics.over_trust_rate,
-        under_trust_rate=metrics.under_trust_rate,
+        over_trust_rate=over_trust_rate,
+        under_trust_rate=under_trust_rate,
         first_started=started[0] if started else None,
         completed_at=first_pass or first_complete,
         seconds_spent=sum(a.seconds for a in history),

@@ -228,6 +228,28 @@ def signal_detection(
     return z_hit - z_false, -(z_hit + z_false) / 2
 
 
+def trust_rates(answers: Iterable[ScorableAnswer]) -> tuple[float | None, float | None]:
+    """Over-trust and under-trust rates alone, as :func:`trust_metrics` gives them.
+
+    For callers that need only these two (a completion record), without the cost of
+    scoring every step.
+    """
+    harmful = harmful_accepted = good = good_rejected = 0
+    for answer in answers:
+        if answer.expected is None:
+            continue
+        if answer.expected is Decision.ACCEPT:
+            good += 1
+            good_rejected += answer.decision is Decision.REJECT
+        else:
+            harmful += 1
+            harmful_accepted += answer.decision is Decision.ACCEPT
+    return (
+        harmful_accepted / harmful if harmful else None,
+        good_rejected / good if good else None,
+    )
+
+
 def trust_metrics(answers: Sequence[ScorableAnswer]) -> TrustMetrics:
     """All measures over ``answers`` (every submitted step counts once)."""
     scores = [step_score(a).total for a in answers]

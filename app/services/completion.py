@@ -2,9 +2,9 @@
 
 A record joins the trainee (name, email or id, team, cohorts), the track (id, title, the
 hash of its content as answered), the standing computed by ``app.core.completion`` with
-the manager events applied, the due date from the cohorts, and the certificate if one was
-issued. The filters (cohort, track, since) are resolved here into a :class:`RecordScope`
-that the exports share.
+the manager events applied (kept in the cache of ``app.services.standings``), the due
+date from the cohorts, and the certificate if one was issued. The filters (cohort, track,
+since) are resolved here into a :class:`RecordScope` that the exports share.
 """
 
 from __future__ import annotations
@@ -15,15 +15,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.core.completion import CompletionStatus
+from app.core.completion import CompletionStatus, TrackOutcome
 from app.core.model import ContentLibrary, Track
-from app.services.history import (
-    AssignedTrack,
-    TraineeHistory,
-    assigned_tracks,
-    load_histories,
-    member_cohorts,
-)
+from app.services.history import AssignedTrack, assigned_tracks, member_cohorts
+from app.services.standings import TraineeState, current_standings, trainee_states
 from app.storage.tables import CertificateRow, CohortMemberRow, CohortRow, CohortTrackRow
 
 DONE_STATUSES = frozenset(
@@ -151,37 +146,44 @@ def resolve_scope(
 def completion_records(
     session: Session, library: ContentLibrary, scope: RecordScope, now: datetime
 ) -> list[CompletionRecord]:
-    """One record per trainee and track in ``scope``, by trainee name then track order."""
-    histories = load_histories(session, scope.trainee_ids)
-    ids = list(histories)
-    assigned = assigned_tracks(session, ids)
-    cohorts_of = member_cohorts(session, ids)
-    certificates: dict[tuple[int, str, str], str] = {}
-    certificate_query = select(CertificateRow)
-    if scope.trainee_ids is not None:
-        certificate_query = certificate_query.where(col(CertificateRow.trainee_id).in_(ids))
-    for certificate in session.exec(certificate_query):
-        key = (certificate.trainee_id, certificate.track_id, certificate.content_hash)
-        certificates[key] = certificate.certificate_id
+    """One record per trainee and track in ``scope``, by trainee name then track order.
+
+    The standings come from the cache of ``app.services.standings``: rows that are
+    missing or stale are recomputed from the histories and written back when the
+    database allows it, so the records are the same as replaying every history.
+    """
+    trainees = trainee_states(session, scope.trainee_ids)
+    ids = list(trainees)
+    every_trainee = scope.trainee_ids is None
+    standings = current_standings(
+        session, library, trainees, scope.track_ids, every_trainee=every_trainee
+    )
+    wanted = None if every_trainee else ids
+    assigned = assigned_tracks(session, wanted)
+    cohorts_of = member_cohorts(session, wanted)
+    certificates = _certificates(session, wanted)
 
     ordered = sorted(
-        histories.values(),
-        key=lambda h: (h.profile.display_name.casefold(), h.profile.display_name, h.profile.id),
+        trainees.values(),
+        key=lambda t: (t.display_name.casefold(), t.display_name, t.trainee_id),
     )
+    tracks = [library.tracks[track_id] for track_id in scope.track_ids]
     records = []
-    for history in ordered:
-        for track_id in scope.track_ids:
-            track = library.tracks[track_id]
-            last = history.last_activity(track)
+    for trainee in ordered:
+        for track in tracks:
+            standing = standings.get((trainee.trainee_id, track.id))
+            if standing is None:
+                continue  # the trainee was removed while the table was being read
+            last = standing.last_activity
             if scope.since is not None and (last is None or last < scope.since):
                 continue
             records.append(
                 _record(
-                    history,
+                    trainee,
                     track,
-                    library,
-                    assigned.get(history.profile.id, []),
-                    cohorts_of.get(history.profile.id, []),
+                    standing.outcome,
+                    assigned.get(trainee.trainee_id, []),
+                    cohorts_of.get(trainee.trainee_id, []),
                     certificates,
                     scope.cohort_name,
                     now,
@@ -191,10 +193,25 @@ def completion_records(
     return records
 
 
+def _certificates(
+    session: Session, trainee_ids: Sequence[int] | None
+) -> dict[tuple[int, str, str], str]:
+    """Certificate ids by (trainee id, track id, content hash)."""
+    query = select(
+        CertificateRow.trainee_id,
+        CertificateRow.track_id,
+        CertificateRow.content_hash,
+        CertificateRow.certificate_id,
+    )
+    if trainee_ids is not None:
+        query = query.where(col(CertificateRow.trainee_id).in_(list(trainee_ids)))
+    return {(t, track, content): cid for t, track, content, cid in session.execute(query)}
+
+
 def _record(
-    history: TraineeHistory,
+    trainee: TraineeState,
     track: Track,
-    library: ContentLibrary,
+    outcome: TrackOutcome,
     assigned: list[AssignedTrack],
     cohorts: list[str],
     certificates: dict[tuple[int, str, str], str],
@@ -202,8 +219,6 @@ def _record(
     now: datetime,
     last_activity: datetime | None,
 ) -> CompletionRecord:
-    profile = history.profile
-    outcome = history.outcome(track, library.scenarios)
     for_track = [a for a in assigned if a.track_id == track.id]
     if cohort_name is not None:
         dues = [a.due_at for a in for_track if a.cohort_name == cohort_name]
@@ -214,11 +229,11 @@ def _record(
     known = [d for d in dues if d is not None]
     due_at = min(known) if known else None
     return CompletionRecord(
-        trainee_uid=profile.uid,
-        trainee_name=profile.display_name,
-        trainee_email_or_id=profile.email_or_id,
-        trainee_team=profile.team,
-        trainee_archived=history.archived_at is not None,
+        trainee_uid=trainee.uid,
+        trainee_name=trainee.display_name,
+        trainee_email_or_id=trainee.email_or_id,
+        trainee_team=trainee.team,
+        trainee_archived=trainee.archived_at is not None,
         cohort=cohort_name if cohort_name is not None else ("; ".join(cohorts) or None),
         track_id=track.id,
         track_title=track.title,
@@ -234,6 +249,6 @@ def _record(
         seconds_spent=outcome.seconds_spent,
         due_at=due_at,
         overdue=due_at is not None and due_at < now and outcome.status not in DONE_STATUSES,
-        certificate_id=certificates.get((profile.id, track.id, outcome.content_hash)),
+        certificate_id=certificates.get((trainee.trainee_id, track.id, outcome.content_hash)),
         last_activity=last_activity,
     )

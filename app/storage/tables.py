@@ -49,6 +49,8 @@ PASSPHRASE_HASH_LENGTH = 255
 # "attended": a facilitated room session, recorded by app.services.room (revision 0003).
 EVENT_KINDS = ("waive", "reset", "correct", "attended")
 ROOM_STATUS_LENGTH = 16
+# The longest completion status ("not started", "in progress") with a margin.
+STANDING_STATUS_LENGTH = 16
 
 
 def _json_list() -> Any:
@@ -399,3 +401,39 @@ class RoomAttendanceRow(SQLModel, table=True):
     steps_right: int
     # steps_right / steps_counted, kept for queries; None when no step counted.
     room_result: float | None = Field(default=None)
+
+
+# Cached track standings (revision 0004). See app.services.standings.
+
+
+class TrackStandingRow(SQLModel, table=True):
+    """A trainee's standing on one track, cached: derived data, never a record of its own.
+
+    The values are those ``app.core.completion`` computes from the trainee's answers,
+    lessons read and manager events; they are kept only so that a completion table for
+    many trainees need not replay every history. A row counts only while its
+    ``history_mark`` (the trainee's chain head and lessons read, see
+    ``app.services.standings``), ``content_hash`` and ``rules_key`` (the track's content
+    and the counting rules) still match; otherwise it is recomputed and rewritten. Rows
+    can be deleted at any time without losing anything, and ``records verify`` does not
+    cover them.
+    """
+
+    __tablename__ = "track_standing"
+
+    trainee_id: int = Field(foreign_key="trainee.id", primary_key=True)
+    track_id: str = Field(max_length=CONTENT_ID_LENGTH, primary_key=True)
+    history_mark: str = Field(max_length=HASH_LENGTH)
+    content_hash: str = Field(max_length=HASH_LENGTH)
+    rules_key: str = Field(max_length=HASH_LENGTH)
+    status: str = Field(max_length=STANDING_STATUS_LENGTH)
+    items_done: int
+    items_total: int
+    score: float | None = Field(default=None)
+    over_trust_rate: float | None = Field(default=None)
+    under_trust_rate: float | None = Field(default=None)
+    first_started: datetime | None = Field(default=None)
+    completed_at: datetime | None = Field(default=None)
+    seconds_spent: float
+    last_activity: datetime | None = Field(default=None)
+    computed_at: datetime = Field(default_factory=utc_now)

@@ -6,13 +6,14 @@ styled again and re-rendered.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
 
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from PySide6.QtCore import QEvent, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QImage, QResizeEvent, QTextDocument
+from PySide6.QtGui import QDesktopServices, QImage, QResizeEvent, QShowEvent, QTextDocument
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
 from app.content.render import (
@@ -43,6 +44,15 @@ def code_css(theme: Theme) -> str:
         background = f".{HIGHLIGHT_CLASS} {{ background-color: {theme.surface_alt}; }}"
         css += str(dark) + _DARK_DIFF_CSS + background
     return css
+
+
+@functools.lru_cache(maxsize=8)
+def document_css(theme: Theme) -> str:
+    """The default style sheet of a view's document on ``theme`` (code, then Markdown).
+
+    Kept per theme: building Pygments' style rules takes longer than rendering a block.
+    """
+    return code_css(theme) + markdown_css(theme)
 
 
 def open_in_browser(url: QUrl) -> bool:
@@ -125,7 +135,7 @@ class SafeMarkdownView(QTextBrowser):
     def _style_document(self) -> None:
         theme = self.theme
         self._styled_with = theme
-        self.document().setDefaultStyleSheet(code_css(theme) + markdown_css(theme))
+        self.document().setDefaultStyleSheet(document_css(theme))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -169,9 +179,21 @@ class SafeMarkdownView(QTextBrowser):
         if self._fit_content:
             self._fit_height()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._fit_content:
+            self._fit_height()
+
     def _fit_height(self, *_: object) -> None:
+        if not self.isVisible():
+            # Fitted when shown: a hidden view's width is not final yet, and every
+            # layout of the document at a passing width is wasted.
+            return
         document = self.document()
-        document.setTextWidth(self.viewport().width())
+        width = self.viewport().width()
+        if document.textWidth() != width:
+            # Lays the whole document out again, so only when the width changed.
+            document.setTextWidth(width)
         height = math.ceil(document.size().height()) + 2 * self.frameWidth() + 2
         if height != self.height():
             self.setFixedHeight(height)

@@ -525,8 +525,7 @@ class PlayerPage(QWidget):
         situation_frame, situation_layout = card(self.tr("Situation"))
         situation = self._markdown_view(scenario.situation, self.tr("Situation"))
         situation_layout.addWidget(situation)
-        self._append(situation_frame)
-        self._show_step()
+        self._show_step(lead=situation_frame)
 
     def _markdown_view(self, markdown: str, name: str) -> SafeMarkdownView:
         assert self._scenario is not None
@@ -572,7 +571,8 @@ class PlayerPage(QWidget):
 
         QTimer.singleShot(0, scroll)
 
-    def _show_step(self) -> None:
+    def _show_step(self, lead: QWidget | None = None) -> None:
+        """Show the current step; ``lead`` (the situation) goes above its suggestion."""
         scenario = self._scenario
         assert scenario is not None
         step = scenario.steps[self._step_index]
@@ -586,12 +586,20 @@ class PlayerPage(QWidget):
             meta.append(self.tr("about {minutes} min").format(minutes=scenario.minutes))
         self.meta_label.setText(" · ".join(meta))
 
+        # The panel first: its width sets the conversation's, so the texts added below
+        # are laid out once, at their final width, when they are shown.
+        self._reset_decision_panel(step)
+        self._fit_panel_width()
+        root = self.layout()
+        if root is not None and self.isVisible():
+            root.activate()
+        if lead is not None:
+            self._append(lead)
         bubble = self._suggestion_bubble(scenario, step)
         self._append(bubble)
         if self._step_index:
             self._scroll_to(bubble)
 
-        self._reset_decision_panel(step)
         self._phase = Phase.DECIDING
         self._started_at = self._clock()
         self.decision_buttons[Decision.ACCEPT].setFocus(Qt.FocusReason.OtherFocusReason)

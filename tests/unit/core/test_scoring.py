@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.core.judging import Verdict
 from app.core.model import Decision
@@ -15,6 +17,7 @@ from app.core.scoring import (
     signal_detection,
     step_score,
     trust_metrics,
+    trust_rates,
 )
 
 
@@ -138,3 +141,20 @@ def test_flag_recall_counts_only_answers_that_named_flags() -> None:
     assert (recall["a"].caught, recall["a"].present) == (2, 2)
     assert (recall["b"].caught, recall["b"].present) == (0, 1)
     assert recall["b"].recall == 0.0
+
+
+_EXPECTED = st.sampled_from([None, Decision.ACCEPT, Decision.REVISE, Decision.REJECT])
+_DECISION = st.sampled_from(list(Decision))
+
+
+@given(st.lists(st.tuples(_EXPECTED, _DECISION), max_size=30))
+def test_trust_rates_alone_equal_those_of_the_full_metrics(
+    pairs: list[tuple[Decision | None, Decision]],
+) -> None:
+    answers = [
+        Answer(expected, decision, Verdict.RIGHT if expected is decision else None, False)
+        for expected, decision in pairs
+    ]
+    metrics = trust_metrics(answers)
+
+    assert trust_rates(answers) == (metrics.over_trust_rate, metrics.under_trust_rate)

@@ -61,7 +61,9 @@ def _answers(database: Database) -> list[AnswerRow]:
 def test_every_trainee_gets_a_chain_that_verifies(
     database: Database, library: ContentLibrary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo_data, "BATCH_ANSWERS", 7)  # many transactions, chains across them
+    # Many batches (and on PostgreSQL many transactions), chains across them.
+    monkeypatch.setattr(demo_data, "BATCH_ANSWERS", 7)
+    monkeypatch.setattr(demo_data, "BULK_BATCH_ANSWERS", 7)
     summary = generate_demo_data(
         database, library, trainees=4, answers_per_trainee=23, seed=3, now=NOW
     )

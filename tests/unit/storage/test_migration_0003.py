@@ -71,7 +71,7 @@ def test_upgrade_from_0002_keeps_answers_events_and_their_chain(
     before = _fill_at_0002(database_url)
 
     with open_database(database_url, backup_dir=tmp_path / "backups") as database:
-        assert database.current_revision() == "0003"
+        assert database.current_revision() == migrator.HEAD_REVISION
         with database.engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) >= ROOM_TABLES
         with database.read_session() as session:

@@ -36,6 +36,7 @@ APP_TABLES = {
     "room_step",
     "room_vote",
     "room_attendance",
+    "track_standing",
 }
 
 
@@ -141,10 +142,23 @@ def _fill_0003(connection: Connection) -> None:
     )
 
 
+def _fill_0004(connection: Connection) -> None:
+    # Revision 0004 adds the cache of track standings; one cached row joins the records.
+    _fill_0003(connection)
+    connection.exec_driver_sql(
+        "INSERT INTO track_standing (trainee_id, track_id, history_mark, content_hash, "
+        "rules_key, status, items_done, items_total, score, seconds_spent, last_activity, "
+        f"computed_at) VALUES (1, 'new-hire', '{'m' * 64}', '{'c' * 64}', '{'r' * 64}', "
+        "'in progress', 1, 3, 0.5, 12.5, '2026-11-24 09:05:00.000000', "
+        "'2026-11-24 10:00:00.000000')"
+    )
+
+
 FILLERS: dict[str, Callable[[Connection], None]] = {
     "0001": _fill_0001,
     "0002": _fill_0002,
     "0003": _fill_0003,
+    "0004": _fill_0004,
 }
 
 
