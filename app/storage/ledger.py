@@ -110,14 +110,19 @@ def append(session: Session, trainee: TraineeRow, row: AnswerRow | EventRow) -> 
         if isinstance(row, AnswerRow)
         else event_payload(row, trainee.uid)
     )
-    row.chain_seq = trainee.chain_length + 1
-    row.previous_hash = trainee.chain_head
-    row.record_hash = link_hash(row.previous_hash, payload)
+    _link(row, trainee.chain_head, trainee.chain_length, payload)
     trainee.chain_length = row.chain_seq
     trainee.chain_head = row.record_hash
     session.add(row)
     session.add(trainee)
     session.flush()
+
+
+def _link(row: AnswerRow | EventRow, head: str, length: int, payload: Mapping[str, object]) -> None:
+    """Give ``row`` its place after a chain of ``length`` records ending in ``head``."""
+    row.chain_seq = length + 1
+    row.previous_hash = head
+    row.record_hash = link_hash(head, payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +164,14 @@ def append_answer(session: Session, chain: ChainHead, row: AnswerRow) -> ChainHe
     """
     if row.trainee_id != chain.trainee_id:
         raise ValueError("a record can only join its own trainee's chain")
-    row.chain_seq = chain.length + 1
-    row.previous_hash = chain.head
-    row.record_hash = link_hash(chain.head, answer_payload(row, chain.trainee_uid))
+    _link(row, chain.head, chain.length, answer_payload(row, chain.trainee_uid))
     statements = _answer_statements(session.get_bind().dialect.name)
     values = {name: getattr(row, name) for name in statements.answer_columns}
-    head = {"head_trainee_id": chain.trainee_id, "new_head": row.record_hash}
-    head["new_length"] = row.chain_seq
+    head = {
+        "head_trainee_id": chain.trainee_id,
+        "new_head": row.record_hash,
+        "new_length": row.chain_seq,
+    }
     if statements.insert_and_move is not None:
         session.execute(statements.insert_and_move, {**values, **head})
     else:
